@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/emporix-import/emporix-import/emulator"
+)
+
+// tenant is an emulator served over HTTP for CLI tests.
+type tenant struct {
+	*emulator.Server
+	url string
+}
+
+func newTenant(t *testing.T, cfg emulator.Config) *tenant {
+	t.Helper()
+	srv := emulator.New(cfg)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	def := srv.Config()
+	t.Setenv("EMPORIX_CLIENT_SECRET", def.ClientSecret)
+	t.Setenv("EMPORIX_TENANT", def.Tenant)
+	t.Setenv("EMPORIX_CLIENT_ID", def.ClientID)
+	t.Setenv("EMPORIX_API_URL", hs.URL)
+	return &tenant{Server: srv, url: hs.URL}
+}
+
+// cli runs the command line and returns the exit code and stderr.
+func cli(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stderr.String()
+}
+
+// readReport returns the report rows keyed by import_row, as header→value maps.
+func readReport(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]string
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = rec[i]
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+func statuses(rows []map[string]string) string {
+	var s []string
+	for _, r := range rows {
+		s = append(s, r["import_row"]+":"+r["import_status"])
+	}
+	return strings.Join(s, " ")
+}
+
+// projection renders the tenant without generated ids and timestamps, sorted.
+func projection(st emulator.State) string {
+	var b strings.Builder
+	for _, c := range st.Customers {
+		fmt.Fprintf(&b, "%s email=%s title=%s name=%s %s company=%s lang=%s cur=%s active=%v onHold=%v\n",
+			c.CustomerNumber, c.ContactEmail, c.Title, c.FirstName, c.LastName, c.Company,
+			c.PreferredLanguage, c.PreferredCurrency, c.Active, c.OnHold)
+		var addrs []string
+		for _, a := range c.Addresses {
+			tags := slices.Clone(a.Tags)
+			sort.Strings(tags)
+			addrs = append(addrs, fmt.Sprintf("  %s|%s %s|%s %s|%s default=%v tags=%s",
+				a.ContactName, a.Street, a.StreetNumber, a.ZipCode, a.City, a.Country, a.IsDefault, strings.Join(tags, ",")))
+		}
+		sort.Strings(addrs)
+		for _, a := range addrs {
+			b.WriteString(a + "\n")
+		}
+	}
+	return b.String()
+}
+
+const smallExpected = `C1 email=anna@example.com title=MRS name=Anna Schmidt company=ACME GmbH lang=de_DE cur=EUR active=true onHold=false
+  Anna Schmidt|Hauptstraße 5|10115 Berlin|DE default=true tags=BILLING,SHIPPING
+  Anna Schmidt|Lagerweg 12|20095 Hamburg|DE default=false tags=SHIPPING
+C2 email=bob@example.com title=MR name=Bob Meyer company= lang=en_US cur=USD active=true onHold=false
+  Bob Meyer|Main St 1|10001 New York|US default=false tags=BILLING
+C3 email=carla@example.com title=MS name=Carla Rossi company= lang=it_IT cur=EUR active=true onHold=false
+`
+
+func TestImportEndToEnd(t *testing.T) {
+	ten := newTenant(t, emulator.Config{})
+	dir := t.TempDir()
+	input := filepath.Join("testdata", "small.csv")
+
+	rep1 := filepath.Join(dir, "first.csv")
+	code, stderr := cli(t, "import", input, "--activate", "--quiet", "--report", rep1)
+	if code != exitRowsFailed {
+		t.Fatalf("first import exit %d, want %d (one invalid row); stderr:\n%s", code, exitRowsFailed, stderr)
+	}
+	rows := readReport(t, rep1)
+	if got, want := statuses(rows), "2:created 3:created 4:created 5:created 6:invalid"; got != want {
+		t.Fatalf("statuses %q, want %q", got, want)
+	}
+	if !strings.Contains(rows[4]["import_message"], `row 6, column "contactEmail"`) {
+		t.Errorf("invalid row message = %q", rows[4]["import_message"])
+	}
+	if ids := strings.Split(rows[0]["import_address_ids"], ";"); len(ids) != 1 || ids[0] == "" {
+		t.Errorf("row 2 address ids = %q", rows[0]["import_address_ids"])
+	}
+	if got := projection(ten.State()); got != smallExpected {
+		t.Fatalf("tenant after first import:\n%s\nwant:\n%s", got, smallExpected)
+	}
+
+	t.Run("same import again writes nothing", func(t *testing.T) {
+		ten.ResetStats()
+		rep := filepath.Join(dir, "second.csv")
+		code, stderr := cli(t, "import", input, "--activate", "--quiet", "--report", rep)
+		if code != exitRowsFailed {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+		}
+		if got, want := statuses(readReport(t, rep)), "2:unchanged 3:unchanged 4:unchanged 5:unchanged 6:invalid"; got != want {
+			t.Errorf("statuses %q, want %q", got, want)
+		}
+		if w := ten.Stats().Writes; w != 0 {
+			t.Errorf("re-import made %d writes, want 0", w)
+		}
+	})
+
+	t.Run("a changed e-mail is exactly one customer write", func(t *testing.T) {
+		changed := filepath.Join(dir, "changed.csv")
+		data, _ := os.ReadFile(input)
+		if err := os.WriteFile(changed, bytes.Replace(data, []byte("carla@example.com"), []byte("carla.rossi@example.com"), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ten.ResetStats()
+		rep := filepath.Join(dir, "changed-report.csv")
+		cli(t, "import", changed, "--quiet", "--report", rep)
+		st := ten.Stats()
+		if st.Writes != 1 || st.ByMethod["PATCH"] != 1 {
+			t.Errorf("writes %d by method %v, want exactly one PATCH", st.Writes, st.ByMethod)
+		}
+		rows := readReport(t, rep)
+		if rows[3]["import_status"] != "updated" || rows[3]["import_changes"] != "contactEmail" {
+			t.Errorf("row 5 = %v", rows[3])
+		}
+	})
+
+	t.Run("dry run never writes and reports the plan", func(t *testing.T) {
+		changed := filepath.Join(dir, "dry.csv")
+		data, _ := os.ReadFile(input)
+		data = bytes.Replace(data, []byte("Bob,Meyer"), []byte("Robert,Meyer"), 1)
+		data = append(data, []byte("C5,eve@example.com,,Eve,Stone,,,,,,,,,,,,\n")...)
+		if err := os.WriteFile(changed, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ten.ResetStats()
+		rep := filepath.Join(dir, "dry-report.csv")
+		cli(t, "import", changed, "--dry-run", "--quiet", "--report", rep)
+		if w := ten.Stats().Writes; w != 0 {
+			t.Fatalf("dry run made %d writes", w)
+		}
+		rows := readReport(t, rep)
+		if rows[1]["import_status"] != "would_update" || rows[1]["import_changes"] != "firstName" {
+			t.Errorf("row 3 = %v", rows[1])
+		}
+		if rows[5]["import_status"] != "would_create" {
+			t.Errorf("row 7 = %v", rows[5])
+		}
+	})
+}

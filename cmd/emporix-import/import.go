@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/emporix-import/emporix-import/emporix"
+	"github.com/emporix-import/emporix-import/emulator"
+	"github.com/emporix-import/emporix-import/importer"
+)
+
+type importOptions struct {
+	commonOptions
+	concurrency       int
+	rate              float64
+	maxRetries        int
+	maxErrors         int
+	stopOnError       bool
+	addresses         string
+	tags              string
+	activate          bool
+	sendPasswordReset bool
+	resume            bool
+	dryRun            bool
+	embedded          bool
+
+	apiURL           string
+	tenant           string
+	clientID         string
+	clientSecretFile string
+}
+
+func newImportCmd(_, stderr io.Writer) *cobra.Command {
+	var o importOptions
+	cmd := &cobra.Command{
+		Use:   "import INPUT",
+		Short: "Sync the file into the tenant (or, with --dry-run, report what would change)",
+		Long: `Sync the file into the tenant: create missing customers, update only mapped fields
+that changed, add missing addresses and tags, never duplicate. With --dry-run the
+tenant is only read and the report says per row what would change.
+
+Connection: --api-url / EMPORIX_API_URL, --tenant / EMPORIX_TENANT,
+--client-id / EMPORIX_CLIENT_ID; the client secret only from EMPORIX_CLIENT_SECRET
+or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args[0], stderr) },
+	}
+	o.register(cmd)
+	f := cmd.Flags()
+	f.IntVar(&o.concurrency, "concurrency", 8, "customers processed in parallel")
+	f.Float64Var(&o.rate, "rate", 20, "requests per second across all workers (0 = unlimited; backs off on 429)")
+	f.IntVar(&o.maxRetries, "max-retries", 5, "retries per request on 429/502/503/504/network errors")
+	f.IntVar(&o.maxErrors, "max-errors", 0, "abort after N failed/invalid rows (0 = unlimited)")
+	f.BoolVar(&o.stopOnError, "stop-on-error", false, "abort at the first failed/invalid row")
+	f.StringVar(&o.addresses, "addresses", "merge", "merge: add and update addresses | replace: also delete addresses not in the file")
+	f.StringVar(&o.tags, "tags", "merge", "merge: add missing tags | replace: also remove tags not in the file")
+	f.BoolVar(&o.activate, "activate", false, "set active=true, onHold=false on customers this run creates")
+	f.BoolVar(&o.sendPasswordReset, "send-password-reset", false, "let Emporix e-mail a password reset link to created customers")
+	f.BoolVar(&o.resume, "resume", false, "continue an interrupted or aborted run of the same input from its journal")
+	f.BoolVar(&o.dryRun, "dry-run", false, "read the tenant and report what would change; never write")
+	f.BoolVar(&o.embedded, "embedded", false, "start the embedded Emporix emulator in-process (empty tenant) and import into it")
+	f.StringVar(&o.apiURL, "api-url", envOr("EMPORIX_API_URL", "https://api.emporix.io"), "API base URL (env EMPORIX_API_URL)")
+	f.StringVar(&o.tenant, "tenant", os.Getenv("EMPORIX_TENANT"), "tenant (env EMPORIX_TENANT)")
+	f.StringVar(&o.clientID, "client-id", os.Getenv("EMPORIX_CLIENT_ID"), "OAuth client id (env EMPORIX_CLIENT_ID)")
+	f.StringVar(&o.clientSecretFile, "client-secret-file", "", "file holding the client secret (else env EMPORIX_CLIENT_SECRET)")
+	return cmd
+}
+
+func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer) error {
+	if o.addresses != "merge" && o.addresses != "replace" {
+		return usageError{fmt.Errorf("--addresses must be merge or replace, not %q", o.addresses)}
+	}
+	if o.tags != "merge" && o.tags != "replace" {
+		return usageError{fmt.Errorf("--tags must be merge or replace, not %q", o.tags)}
+	}
+	if o.concurrency < 1 {
+		return usageError{errors.New("--concurrency must be at least 1")}
+	}
+	if o.rate < 0 || o.maxRetries < 0 || o.maxErrors < 0 {
+		return usageError{errors.New("--rate, --max-retries and --max-errors must not be negative")}
+	}
+	logger, err := o.logger(stderr)
+	if err != nil {
+		return err
+	}
+	conn := emporix.Config{
+		BaseURL:    o.apiURL,
+		Tenant:     o.tenant,
+		ClientID:   o.clientID,
+		MaxRetries: o.maxRetries,
+		Limiter:    emporix.NewAdaptiveLimiter(o.rate),
+		HTTPClient: &http.Client{Timeout: 60 * time.Second},
+		Logger:     logger,
+	}
+	if o.embedded {
+		stop, err := startEmbedded(&conn)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	} else {
+		if conn.ClientSecret, err = clientSecret(o.clientSecretFile); err != nil {
+			return err
+		}
+		if conn.Tenant == "" || conn.ClientID == "" || conn.ClientSecret == "" {
+			return errors.New("connection: --tenant, --client-id and a client secret (EMPORIX_CLIENT_SECRET or --client-secret-file) are required")
+		}
+	}
+	client, err := emporix.New(conn)
+	if err != nil {
+		return err
+	}
+	_, err = importer.Import(ctx, importer.Config{
+		Input:             input,
+		MappingFile:       o.mapping,
+		Report:            o.report,
+		SummaryJSON:       o.summaryJSON,
+		Quiet:             o.quiet,
+		Stderr:            stderr,
+		Logger:            logger,
+		Client:            client,
+		Stats:             client.Stats,
+		DryRun:            o.dryRun,
+		Concurrency:       o.concurrency,
+		MaxErrors:         o.maxErrors,
+		StopOnError:       o.stopOnError,
+		ReplaceAddresses:  o.addresses == "replace",
+		ReplaceTags:       o.tags == "replace",
+		Activate:          o.activate,
+		SendPasswordReset: o.sendPasswordReset,
+		Resume:            o.resume,
+	})
+	return err
+}
+
+// startEmbedded serves an empty emulator on a loopback port and points conn at it.
+func startEmbedded(conn *emporix.Config) (stop func(), err error) {
+	cfg := emulator.Config{}
+	srv := emulator.New(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("embedded emulator: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	defaults := srv.Config()
+	conn.BaseURL = "http://" + ln.Addr().String()
+	conn.Tenant, conn.ClientID, conn.ClientSecret = defaults.Tenant, defaults.ClientID, defaults.ClientSecret
+	return func() { _ = hs.Close() }, nil
+}
+
+// clientSecret reads the secret from a file or EMPORIX_CLIENT_SECRET; never from a flag value.
+func clientSecret(file string) (string, error) {
+	if file == "" {
+		return os.Getenv("EMPORIX_CLIENT_SECRET"), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("client secret file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/emporix-import/emporix-import/importer"
+)
+
+func newValidateCmd(_, stderr io.Writer) *cobra.Command {
+	var opts commonOptions
+	cmd := &cobra.Command{
+		Use:   "validate INPUT",
+		Short: "Offline dry run: read, map and validate every row; write the report (no network)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			logger, err := opts.logger(stderr)
+			if err != nil {
+				return err
+			}
+			_, err = importer.Validate(cmd.Context(), importer.Config{
+				Input:       args[0],
+				MappingFile: opts.mapping,
+				Report:      opts.report,
+				SummaryJSON: opts.summaryJSON,
+				Quiet:       opts.quiet,
+				Stderr:      stderr,
+				Logger:      logger,
+			})
+			return err
+		},
+	}
+	opts.register(cmd)
+	return cmd
+}

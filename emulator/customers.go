@@ -1,0 +1,605 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// handleCustomerAPI routes /customer/{tenant}/... (path is the escaped path).
+func (s *Server) handleCustomerAPI(w http.ResponseWriter, r *http.Request, path string) {
+	raw := strings.Split(strings.TrimPrefix(path, "/customer/"), "/")
+	seg := make([]string, len(raw))
+	for i, p := range raw {
+		v, err := url.PathUnescape(p)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "Malformed path.", nil)
+			return
+		}
+		seg[i] = v
+	}
+	tenant, rest := seg[0], seg[1:]
+
+	type route struct {
+		scope   string
+		handler func()
+	}
+	var routes map[string]route
+	notFound := func() { writeError(w, http.StatusNotFound, "not_found", "No such resource.", nil) }
+	read, manage := ScopeCustomerRead, ScopeCustomerManage
+	switch {
+	case len(rest) == 1 && rest[0] == "customers":
+		routes = map[string]route{
+			http.MethodGet:  {read, func() { s.listCustomers(w, r, r.URL.Query().Get("q"), r.URL.Query().Has("q")) }},
+			http.MethodPost: {manage, func() { s.createCustomer(w, r) }},
+		}
+	case len(rest) == 2 && rest[0] == "customers" && (rest[1] == "import"):
+		routes = map[string]route{http.MethodPost: {"customer.import_manage", func() { notEmulated(w) }}}
+	case len(rest) == 2 && rest[0] == "config" && rest[1] == "password-migration-retention":
+		routes = map[string]route{}
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+			routes[m] = route{"customer.import_manage", func() { notEmulated(w) }}
+		}
+	case len(rest) == 2 && rest[0] == "customers" && rest[1] == "search":
+		routes = map[string]route{http.MethodPost: {read, func() { s.searchCustomers(w, r) }}}
+	case len(rest) == 2 && rest[0] == "customers":
+		n := rest[1]
+		routes = map[string]route{
+			http.MethodGet:    {read, func() { s.getCustomer(w, r, n) }},
+			http.MethodPut:    {manage, func() { s.putCustomer(w, r, n) }},
+			http.MethodPatch:  {manage, func() { s.patchCustomer(w, r, n) }},
+			http.MethodDelete: {manage, func() { s.deleteCustomer(w, r, n) }},
+		}
+	case len(rest) == 3 && rest[0] == "customers" && rest[2] == "addresses":
+		n := rest[1]
+		routes = map[string]route{
+			http.MethodGet:  {read, func() { s.listAddresses(w, n) }},
+			http.MethodPost: {manage, func() { s.postAddress(w, r, n) }},
+		}
+	case len(rest) == 4 && rest[0] == "customers" && rest[2] == "addresses":
+		n, a := rest[1], rest[3]
+		routes = map[string]route{
+			http.MethodGet:    {read, func() { s.getAddress(w, n, a) }},
+			http.MethodPut:    {manage, func() { s.putAddress(w, r, n, a) }},
+			http.MethodPatch:  {manage, func() { s.patchAddress(w, r, n, a) }},
+			http.MethodDelete: {manage, func() { s.deleteAddress(w, r, n, a) }},
+		}
+	case len(rest) == 5 && rest[0] == "customers" && rest[2] == "addresses" && rest[4] == "tags":
+		n, a := rest[1], rest[3]
+		// The spec gives the tag POST no security block; the changelog says customer_manage.
+		routes = map[string]route{
+			http.MethodPost:   {manage, func() { s.tags(w, r, n, a, true) }},
+			http.MethodDelete: {manage, func() { s.tags(w, r, n, a, false) }},
+		}
+	}
+	rt, ok := routes[r.Method] // rt.scope is "" (authentication only) for unknown routes
+	if !s.authorize(w, r, tenant, rt.scope) {
+		return
+	}
+	switch {
+	case routes == nil:
+		notFound()
+	case !ok:
+		allow := make([]string, 0, len(routes))
+		for m := range routes {
+			allow = append(allow, m)
+		}
+		slices.Sort(allow)
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed.", nil)
+	default:
+		rt.handler()
+	}
+}
+
+func notEmulated(w http.ResponseWriter) {
+	writeError(w, http.StatusNotImplemented, "not_implemented", "This endpoint is not emulated.", nil)
+}
+
+func customerNotFound(w http.ResponseWriter, n string) {
+	writeError(w, http.StatusNotFound, "application/json", "Customer not Found", []ErrorDetail{
+		{Message: fmt.Sprintf("Couldn't find a customer with customerNumber '%s'", n)},
+	})
+}
+
+func addressNotFound(w http.ResponseWriter, n, a string) {
+	writeError(w, http.StatusNotFound, "resource_not_found", fmt.Sprintf("Address %s of customer %s not found.", a, n), nil)
+}
+
+func duplicateEmail(w http.ResponseWriter, email, tenant string) {
+	writeError(w, http.StatusConflict, "conflict_resource",
+		fmt.Sprintf("Duplicate account '%s' for tenant '%s'.", email, tenant), nil)
+}
+
+// expandOpts is the parsed expand parameter.
+type expandOpts struct {
+	addresses, accounts bool
+	mixins              []string // "*" or names
+}
+
+func parseExpand(v string) (expandOpts, error) {
+	var e expandOpts
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		switch {
+		case p == "":
+		case p == "addresses":
+			e.addresses = true
+		case p == "accounts":
+			e.accounts = true
+		case strings.HasPrefix(p, "mixin:") && len(p) > len("mixin:"):
+			e.mixins = append(e.mixins, strings.TrimPrefix(p, "mixin:"))
+		default:
+			// strict: unknown expand values are refused rather than ignored.
+			return e, fmt.Errorf("unknown expand value %q (use addresses, accounts, mixin:*)", p)
+		}
+	}
+	return e, nil
+}
+
+func createdAt(c *Customer) string { return c.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// customerJSON renders CustomerForSellerDto.
+func customerJSON(c *Customer, e expandOpts) map[string]any {
+	m := map[string]any{
+		"id":                c.CustomerNumber,
+		"customerNumber":    c.CustomerNumber,
+		"active":            c.Active,
+		"onHold":            c.OnHold,
+		"businessModel":     "B2C", // the emulator has no companies
+		"metadataCreatedAt": createdAt(c),
+	}
+	for name, get := range customerStringFields {
+		if v := *get(c); v != "" {
+			m[name] = v
+		}
+	}
+	if c.Email != "" {
+		m["email"] = c.Email
+	}
+	if c.B2B != nil {
+		m["b2b"] = map[string]any{"companyRegistrationId": c.B2B.CompanyRegistrationID}
+	}
+	meta := map[string]any{"version": c.Version}
+	if c.MetadataMixins != nil {
+		meta["mixins"] = cloneJSONMap(c.MetadataMixins)
+	}
+	m["metadata"] = meta
+	for i := range c.Addresses {
+		if c.Addresses[i].IsDefault {
+			m["defaultAddress"] = addressJSON(&c.Addresses[i])
+		}
+	}
+	if e.addresses {
+		list := make([]any, 0, len(c.Addresses))
+		for i := range c.Addresses {
+			list = append(list, addressJSON(&c.Addresses[i]))
+		}
+		m["addresses"] = list
+	}
+	if e.accounts {
+		accts := []any{}
+		if c.Email != "" {
+			accts = append(accts, map[string]any{"id": c.Email})
+		}
+		m["accounts"] = accts
+	}
+	if len(e.mixins) > 0 && c.Mixins != nil {
+		if slices.Contains(e.mixins, "*") {
+			m["mixins"] = cloneJSONMap(c.Mixins)
+		} else {
+			sub := map[string]any{}
+			for _, name := range e.mixins {
+				if v, ok := c.Mixins[name]; ok {
+					sub[name] = cloneJSON(v)
+				}
+			}
+			m["mixins"] = sub
+		}
+	}
+	return m
+}
+
+func addressJSON(a *Address) map[string]any {
+	m := map[string]any{"id": a.ID, "isDefault": a.IsDefault, "tags": append([]string{}, a.Tags...)}
+	for name, get := range addressStringFields {
+		if v := *get(a); v != "" {
+			m[name] = v
+		}
+	}
+	meta := map[string]any{"version": a.Version}
+	if a.MetadataMixins != nil {
+		meta["mixins"] = cloneJSONMap(a.MetadataMixins)
+	}
+	m["metadata"] = meta
+	if a.Mixins != nil {
+		m["mixins"] = cloneJSONMap(a.Mixins)
+	}
+	return m
+}
+
+// ---- list / search ----
+
+func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, q string, hasQ bool) {
+	var query Query
+	if hasQ && strings.TrimSpace(q) != "" {
+		var err error
+		if query, err = ParseQuery(q); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", err.Error(), []ErrorDetail{{Field: "q", Type: "invalid_value", Message: err.Error()}})
+			return
+		}
+	}
+	params := r.URL.Query()
+	exp, err := parseExpand(params.Get("expand"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+		return
+	}
+	sorter, err := parseSort(params.Get("sort"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+		return
+	}
+	page, size, err := parsePaging(params)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+		return
+	}
+	s.mu.Lock()
+	matches := make([]*Customer, 0)
+	for _, c := range s.customers {
+		if query.Match(c) {
+			matches = append(matches, c)
+		}
+	}
+	slices.SortFunc(matches, sorter)
+	total := len(matches)
+	from := min(total, (page-1)*size)
+	to := min(total, from+size)
+	out := make([]any, 0, to-from)
+	for _, c := range matches[from:to] {
+		out = append(out, customerJSON(c, exp))
+	}
+	s.mu.Unlock()
+	// The spec names the header Count; the Management Dashboard reads hybris-count.
+	w.Header().Set("Count", strconv.Itoa(total))
+	w.Header().Set("hybris-count", strconv.Itoa(total))
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) searchCustomers(w http.ResponseWriter, r *http.Request) {
+	body, _, err := readObject(w, r, ctJSON)
+	if err != nil {
+		return
+	}
+	q := ""
+	var errs []ErrorDetail
+	for k, v := range body {
+		if k != "q" {
+			errs = append(errs, unknownField(k))
+			continue
+		}
+		if isNull(v) {
+			continue
+		}
+		str, d := decodeString("q", v)
+		if d != nil {
+			errs = append(errs, *d)
+		}
+		q = str
+	}
+	if len(errs) > 0 {
+		validationError(w, errs)
+		return
+	}
+	s.listCustomers(w, r, q, q != "")
+}
+
+func parsePaging(v url.Values) (page, size int, err error) {
+	page, size = 1, 60
+	if v.Has("pageNumber") && !v.Has("pageSize") {
+		return 0, 0, fmt.Errorf("pageSize is required when pageNumber is given")
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"pageNumber", &page}, {"pageSize", &size}} {
+		if !v.Has(p.name) {
+			continue
+		}
+		n, err := strconv.Atoi(v.Get(p.name))
+		if err != nil || n < 1 {
+			return 0, 0, fmt.Errorf("%s must be an integer >= 1", p.name)
+		}
+		*p.dst = n
+	}
+	return page, size, nil
+}
+
+// parseSort parses "field[:asc|desc],..." into a comparison; the default order
+// (and the tie-break) is creation order.
+func parseSort(v string) (func(a, b *Customer) int, error) {
+	type key struct {
+		get  func(*Customer) string
+		desc bool
+	}
+	var keys []key
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		field, dir, _ := strings.Cut(part, ":")
+		get, ok := queryFields[field]
+		if !ok {
+			return nil, fmt.Errorf("unknown sort field %q", field)
+		}
+		switch strings.ToLower(dir) {
+		case "", "asc":
+			keys = append(keys, key{get, false})
+		case "desc":
+			keys = append(keys, key{get, true})
+		default:
+			return nil, fmt.Errorf("sort direction must be asc or desc, got %q", dir)
+		}
+	}
+	return func(a, b *Customer) int {
+		for _, k := range keys {
+			c := strings.Compare(k.get(a), k.get(b))
+			if k.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	}, nil
+}
+
+// ---- single customer ----
+
+func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request, n string) {
+	exp, err := parseExpand(r.URL.Query().Get("expand"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+		return
+	}
+	s.mu.Lock()
+	c := s.customers[n]
+	var out map[string]any
+	if c != nil {
+		out = customerJSON(c, exp)
+	}
+	s.mu.Unlock()
+	if c == nil {
+		customerNotFound(w, n)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// sendReset parses sendPasswordResetNotifications (default true).
+func sendReset(w http.ResponseWriter, r *http.Request) (bool, bool) {
+	v := r.URL.Query()
+	if !v.Has("sendPasswordResetNotifications") {
+		return true, true
+	}
+	b, err := strconv.ParseBool(v.Get("sendPasswordResetNotifications"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "sendPasswordResetNotifications must be true or false.", nil)
+		return false, false
+	}
+	return b, true
+}
+
+// emailTaken reports whether another live customer uses email (case-insensitive)
+// as contact or account e-mail. Caller holds s.mu.
+func (s *Server) emailTaken(email, except string) bool {
+	for n, c := range s.customers {
+		if n != except && (strings.EqualFold(c.ContactEmail, email) || strings.EqualFold(c.Email, email)) {
+			return true
+		}
+	}
+	return false
+}
+
+// newCustomerNumber returns an unused 8-digit number like "47718865". Caller holds s.mu.
+func (s *Server) newCustomerNumber() string {
+	for {
+		n := strconv.Itoa(10_000_000 + s.idRand.IntN(90_000_000))
+		if s.customers[n] == nil && !s.deleted[n] {
+			return n
+		}
+	}
+}
+
+// insertCustomer stores a new customer. Caller holds s.mu.
+func (s *Server) insertCustomer(c *Customer, reset bool) {
+	s.seq++
+	c.seq = s.seq
+	c.CreatedAt = s.now().UTC()
+	c.Email = c.ContactEmail
+	c.Version = 1
+	c.PasswordResetNotification = reset
+	// Server-side defaults of CustomerCreateDto.
+	for _, d := range []struct {
+		p *string
+		v string
+	}{{&c.PreferredLanguage, "en_US"}, {&c.PreferredCurrency, "USD"}, {&c.PreferredSite, "main"}} {
+		if *d.p == "" {
+			*d.p = d.v
+		}
+	}
+	s.customers[c.CustomerNumber] = c
+	if reset {
+		s.passwordResets.Add(1)
+	}
+	s.applied.Add(1)
+}
+
+// checkCreate validates id reuse and e-mail uniqueness for a new customer. Caller holds s.mu.
+func (s *Server) checkCreate(w http.ResponseWriter, n, email string) bool {
+	switch {
+	case s.customers[n] != nil:
+		writeError(w, http.StatusConflict, "conflict_resource", fmt.Sprintf("Customer with id '%s' already exists.", n), nil)
+		return false
+	case s.deleted[n]:
+		// enableRecreationOfDeletedCustomer is off in the emulated tenant; the
+		// status is undocumented, 409 is the plausible one.
+		writeError(w, http.StatusConflict, "conflict_resource",
+			fmt.Sprintf("Customer with id '%s' was deleted and cannot be recreated.", n), nil)
+		return false
+	case s.emailTaken(email, ""):
+		duplicateEmail(w, email, s.cfg.Tenant)
+		return false
+	}
+	return true
+}
+
+func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
+	reset, ok := sendReset(w, r)
+	if !ok {
+		return
+	}
+	body, _, err := readObject(w, r, ctJSON)
+	if err != nil {
+		return
+	}
+	c := &Customer{}
+	res, errs := applyCustomer(c, body, dtoSignup, modeCreate)
+	if len(errs) > 0 {
+		validationError(w, errs)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.CustomerNumber = res.id
+	if c.CustomerNumber == "" {
+		c.CustomerNumber = s.newCustomerNumber()
+	}
+	if !s.checkCreate(w, c.CustomerNumber, c.ContactEmail) {
+		return
+	}
+	s.insertCustomer(c, reset)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": c.CustomerNumber})
+}
+
+// putCustomer upserts. On update it keeps omitted profile fields (SPEC §7:
+// the seed tutorial's final GET still shows fields a PUT omitted).
+func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request, n string) {
+	reset, ok := sendReset(w, r)
+	if !ok {
+		return
+	}
+	body, ct, err := readObject(w, r, ctJSON, ctMergePatch)
+	if err != nil {
+		return
+	}
+	dto := dtoUpdateSeller
+	if ct == ctMergePatch {
+		dto = dtoUpdate
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.customers[n]
+	if cur == nil {
+		if !customerIDRE.MatchString(n) {
+			validationError(w, []ErrorDetail{detail("customerNumber", "invalid_value", "customerNumber must match ^[\\w-]{1,66}$.")})
+			return
+		}
+		c := &Customer{CustomerNumber: n}
+		// A version on the create path is ignored: there is nothing to lock.
+		if _, errs := applyCustomer(c, body, dto, modePut); len(errs) > 0 {
+			validationError(w, errs)
+			return
+		}
+		if !s.checkCreate(w, n, c.ContactEmail) {
+			return
+		}
+		s.insertCustomer(c, reset)
+		writeJSON(w, http.StatusCreated, map[string]string{"id": n})
+		return
+	}
+	if s.updateCustomer(w, cur, body, dto, modePut) {
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Server) patchCustomer(w http.ResponseWriter, r *http.Request, n string) {
+	body, ct, err := readObject(w, r, ctJSON, ctMergePatch)
+	if err != nil {
+		return
+	}
+	// strict: application/merge-patch+json uses CustomerPatchDto, which has no active/onHold.
+	dto := dtoPatchBySeller
+	if ct == ctMergePatch {
+		dto = dtoPatch
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.customers[n]
+	if cur == nil {
+		customerNotFound(w, n)
+		return
+	}
+	if s.updateCustomer(w, cur, body, dto, modePatch) {
+		// 200 with no documented body: send none, so clients cannot rely on one.
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// updateCustomer applies an update to cur atomically. Caller holds s.mu.
+func (s *Server) updateCustomer(w http.ResponseWriter, cur *Customer, body map[string]json.RawMessage, dto customerDTO, mode writeMode) bool {
+	work := cur.clone()
+	work.Addresses = cur.Addresses // not touched by profile updates
+	res, errs := applyCustomer(&work, body, dto, mode)
+	if len(errs) > 0 {
+		validationError(w, errs)
+		return false
+	}
+	if res.version != nil && *res.version != cur.Version {
+		// Undocumented for this service; other Emporix services answer 409.
+		writeError(w, http.StatusConflict, "optimistic_lock_failure", fmt.Sprintf(
+			"Version mismatch for customer %s: given %d, current %d.", cur.CustomerNumber, *res.version, cur.Version), nil)
+		return false
+	}
+	if work.ContactEmail != cur.ContactEmail && s.emailTaken(work.ContactEmail, cur.CustomerNumber) {
+		duplicateEmail(w, work.ContactEmail, s.cfg.Tenant)
+		return false
+	}
+	work.Version = cur.Version + 1 // every write bumps the version, even without changes
+	*cur = work
+	s.applied.Add(1)
+	return true
+}
+
+func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request, n string) {
+	if _, _, err := readObject(w, r, ctJSON); err != nil { // optional {} body
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.customers[n]
+	if c == nil {
+		customerNotFound(w, n)
+		return
+	}
+	for _, a := range c.Addresses {
+		delete(s.addrOwner, a.ID)
+	}
+	delete(s.customers, n)
+	s.deleted[n] = true // the number stays reserved
+	s.applied.Add(1)
+	w.WriteHeader(http.StatusAccepted)
+}

@@ -1,0 +1,384 @@
+package importer
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/emporix-import/emporix-import/emporix"
+	"github.com/emporix-import/emporix-import/mapping"
+)
+
+// Plan is what one customer group needs, decided from the sheet and the current
+// Emporix state alone (no I/O), so every decision is unit-testable.
+type Plan struct {
+	Number string // customer number: known, or "" until a POST create assigns one
+	Create bool   // the customer does not exist yet
+	// Body is the create body (Create only): every mapped, non-cleared profile field.
+	Body *emporix.Customer
+	// Patch holds changed profile fields of an existing customer (merge-patch: nil removes).
+	Patch map[string]any
+	// Activation holds active/onHold to PATCH when they differ (or right after a create).
+	Activation map[string]any
+	// Changes names the customer-level fields written (or that would be).
+	Changes   []string
+	Addresses []*AddressPlan
+	// Delete lists ids of existing addresses not in the sheet (--addresses replace).
+	Delete []string
+}
+
+// AddressPlan reconciles one distinct sheet address with the tenant.
+type AddressPlan struct {
+	Key        string // normalised content key
+	Seqs       []int  // sheet rows (Seq) whose blocks resolve to this address
+	ID         string // existing address id; "" = create
+	Body       *emporix.Address
+	Patch      map[string]any
+	AddTags    []string
+	RemoveTags []string
+	Changes    []string
+}
+
+// Writes reports whether executing the plan changes anything.
+func (p *Plan) Writes() bool {
+	if p.Create || len(p.Patch) > 0 || len(p.Activation) > 0 || len(p.Delete) > 0 {
+		return true
+	}
+	for _, a := range p.Addresses {
+		if a.Writes() {
+			return true
+		}
+	}
+	return false
+}
+
+// Writes reports whether the address needs any request.
+func (a *AddressPlan) Writes() bool {
+	return a.ID == "" || len(a.Patch) > 0 || len(a.AddTags) > 0 || len(a.RemoveTags) > 0
+}
+
+// Policy carries the run flags that shape decisions.
+type Policy struct {
+	Activate         bool // --activate: created customers become active, not on hold
+	ReplaceAddresses bool // --addresses replace
+	ReplaceTags      bool // --tags replace
+	HasAddresses     bool // the mapping maps addresses at all (replace never empties unmapped data)
+}
+
+// profile fields: Emporix name → accessor on the current customer.
+var profileFields = map[string]func(*emporix.Customer) string{
+	"customerNumber":            func(c *emporix.Customer) string { return c.CustomerNumber },
+	"contactEmail":              func(c *emporix.Customer) string { return c.ContactEmail },
+	"title":                     func(c *emporix.Customer) string { return c.Title },
+	"firstName":                 func(c *emporix.Customer) string { return c.FirstName },
+	"middleName":                func(c *emporix.Customer) string { return c.MiddleName },
+	"lastName":                  func(c *emporix.Customer) string { return c.LastName },
+	"contactPhone":              func(c *emporix.Customer) string { return c.ContactPhone },
+	"company":                   func(c *emporix.Customer) string { return c.Company },
+	"preferredLanguage":         func(c *emporix.Customer) string { return c.PreferredLanguage },
+	"preferredCurrency":         func(c *emporix.Customer) string { return c.PreferredCurrency },
+	"preferredSite":             func(c *emporix.Customer) string { return c.PreferredSite },
+	"b2b.companyRegistrationId": func(c *emporix.Customer) string { return regID(c) },
+}
+
+func regID(c *emporix.Customer) string {
+	if c.B2B == nil {
+		return ""
+	}
+	return c.B2B.CompanyRegistrationID
+}
+
+var addressFields = map[string]func(*emporix.Address) string{
+	"contactName":    func(a *emporix.Address) string { return a.ContactName },
+	"companyName":    func(a *emporix.Address) string { return a.CompanyName },
+	"street":         func(a *emporix.Address) string { return a.Street },
+	"streetNumber":   func(a *emporix.Address) string { return a.StreetNumber },
+	"streetAppendix": func(a *emporix.Address) string { return a.StreetAppendix },
+	"zipCode":        func(a *emporix.Address) string { return a.ZipCode },
+	"city":           func(a *emporix.Address) string { return a.City },
+	"state":          func(a *emporix.Address) string { return a.State },
+	"country":        func(a *emporix.Address) string { return a.Country },
+	"contactPhone":   func(a *emporix.Address) string { return a.ContactPhone },
+	"isDefault":      func(a *emporix.Address) string { return boolString(a.IsDefault) },
+}
+
+// keyFields identify an address by content (SPEC §4.4).
+var keyFields = []string{"contactName", "street", "streetNumber", "zipCode", "city", "country"}
+
+func boolString(b *bool) string {
+	if b != nil && *b {
+		return "true"
+	}
+	return "false"
+}
+
+// Decide computes the plan for group g given the current customer (nil = missing).
+func Decide(g *mapping.Group, cur *emporix.Customer, pol Policy) *Plan {
+	p := &Plan{}
+	if v, ok := g.Customer["customerNumber"]; ok && !v.Clear {
+		p.Number = v.S
+	}
+	if cur == nil {
+		p.Create = true
+		p.Body = createBody(g.Customer)
+		p.Changes = append(p.Changes, "created")
+		act := map[string]any{}
+		if pol.Activate {
+			act["active"], act["onHold"] = true, false
+		}
+		for _, f := range []string{"active", "onHold"} {
+			if v, ok := g.Customer[f]; ok && !v.Clear {
+				act[f] = v.S == "true"
+			}
+		}
+		if len(act) > 0 {
+			p.Activation = act
+			p.Changes = append(p.Changes, sortedKeys(act)...)
+		}
+	} else {
+		p.Number = cur.CustomerNumber
+		if p.Number == "" {
+			p.Number = cur.ID
+		}
+		p.Patch = profilePatch(g.Customer, cur)
+		p.Changes = append(p.Changes, patchNames(p.Patch)...)
+		act := map[string]any{}
+		for f, have := range map[string]*bool{"active": cur.Active, "onHold": cur.OnHold} {
+			if v, ok := g.Customer[f]; ok && !v.Clear && v.S != boolString(have) {
+				act[f] = v.S == "true"
+			}
+		}
+		if len(act) > 0 {
+			p.Activation = act
+			p.Changes = append(p.Changes, sortedKeys(act)...)
+		}
+	}
+	var existing []emporix.Address
+	if cur != nil {
+		existing = cur.Addresses
+	}
+	p.Addresses, p.Delete = decideAddresses(g, existing, pol)
+	if len(p.Delete) > 0 {
+		p.Changes = append(p.Changes, "address.delete")
+	}
+	return p
+}
+
+func createBody(f mapping.Fields) *emporix.Customer {
+	c := &emporix.Customer{}
+	set := map[string]*string{
+		"contactEmail": &c.ContactEmail, "title": &c.Title, "firstName": &c.FirstName,
+		"middleName": &c.MiddleName, "lastName": &c.LastName, "contactPhone": &c.ContactPhone,
+		"company": &c.Company, "preferredLanguage": &c.PreferredLanguage,
+		"preferredCurrency": &c.PreferredCurrency, "preferredSite": &c.PreferredSite,
+	}
+	for name, dst := range set {
+		if v, ok := f[name]; ok && !v.Clear {
+			*dst = v.S
+		}
+	}
+	if v, ok := f["b2b.companyRegistrationId"]; ok && !v.Clear {
+		c.B2B = &emporix.B2B{CompanyRegistrationID: v.S}
+	}
+	return c
+}
+
+// profilePatch returns the merge patch of mapped profile fields that differ.
+func profilePatch(f mapping.Fields, cur *emporix.Customer) map[string]any {
+	patch := map[string]any{}
+	for name, get := range profileFields {
+		v, ok := f[name]
+		if !ok || name == "customerNumber" {
+			continue
+		}
+		have := get(cur)
+		switch {
+		case v.Clear && have == "":
+		case v.Clear:
+			setPatch(patch, name, nil)
+		case name == "contactEmail" && strings.EqualFold(v.S, have):
+			// E-mail addresses compare case-insensitively; a case-only difference is not worth a write.
+		case v.S != have:
+			setPatch(patch, name, v.S)
+		}
+	}
+	return patch
+}
+
+// setPatch writes dotted names as nested merge-patch objects ("b2b.companyRegistrationId").
+func setPatch(patch map[string]any, name string, v any) {
+	parent, child, nested := strings.Cut(name, ".")
+	if !nested {
+		patch[name] = v
+		return
+	}
+	m, _ := patch[parent].(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+		patch[parent] = m
+	}
+	m[child] = v
+}
+
+func patchNames(patch map[string]any) []string {
+	var names []string
+	for k, v := range patch {
+		if m, ok := v.(map[string]any); ok {
+			for c := range m {
+				names = append(names, k+"."+c)
+			}
+			continue
+		}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// normalise makes the content key case and space insensitive.
+func normalise(s string) string {
+	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
+
+// SheetKey is the content key of a sheet address.
+func SheetKey(f mapping.Fields) string {
+	parts := make([]string, len(keyFields))
+	for i, k := range keyFields {
+		if v, ok := f[k]; ok && !v.Clear {
+			parts[i] = normalise(v.S)
+		}
+	}
+	return strings.Join(parts, "\x1f")
+}
+
+// AddressKey is the content key of an existing address.
+func AddressKey(a *emporix.Address) string {
+	parts := make([]string, len(keyFields))
+	for i, k := range keyFields {
+		parts[i] = normalise(addressFields[k](a))
+	}
+	return strings.Join(parts, "\x1f")
+}
+
+func decideAddresses(g *mapping.Group, existing []emporix.Address, pol Policy) ([]*AddressPlan, []string) {
+	byKey := map[string]*emporix.Address{}
+	for i := range existing {
+		k := AddressKey(&existing[i])
+		if _, dup := byKey[k]; !dup {
+			byKey[k] = &existing[i]
+		}
+	}
+	var plans []*AddressPlan
+	planByKey := map[string]*AddressPlan{}
+	fields := map[string]mapping.Fields{}
+	tags := map[string][]string{}
+	for _, r := range g.Rows {
+		for _, a := range r.Addresses {
+			k := SheetKey(a.Fields)
+			ap := planByKey[k]
+			if ap == nil {
+				ap = &AddressPlan{Key: k}
+				planByKey[k] = ap
+				plans = append(plans, ap)
+				fields[k] = mapping.Fields{}
+			}
+			if !slices.Contains(ap.Seqs, r.Seq) {
+				ap.Seqs = append(ap.Seqs, r.Seq)
+			}
+			// The same address on several rows: the first non-empty value of each field wins,
+			// tags are the union.
+			for name, v := range a.Fields {
+				if _, seen := fields[k][name]; !seen {
+					fields[k][name] = v
+				}
+			}
+			for _, t := range a.Tags {
+				if !slices.Contains(tags[k], t) {
+					tags[k] = append(tags[k], t)
+				}
+			}
+		}
+	}
+	matched := map[string]bool{}
+	for _, ap := range plans {
+		want := fields[ap.Key]
+		cur := byKey[ap.Key]
+		if cur == nil {
+			ap.Body = addressBody(want, tags[ap.Key])
+			ap.Changes = []string{"address.create"}
+			continue
+		}
+		matched[cur.ID] = true
+		ap.ID = cur.ID
+		ap.Patch = map[string]any{}
+		for name, v := range want {
+			have := addressFields[name](cur)
+			switch {
+			case v.Clear && have != "" && name != "isDefault":
+				ap.Patch[name] = nil
+			case v.Clear:
+			case name == "isDefault":
+				if v.S != have {
+					ap.Patch[name] = v.S == "true"
+				}
+			case v.S != have:
+				ap.Patch[name] = v.S
+			}
+		}
+		for _, n := range sortedKeys(ap.Patch) {
+			ap.Changes = append(ap.Changes, "address."+n)
+		}
+		for _, t := range tags[ap.Key] {
+			if !slices.Contains(cur.Tags, t) {
+				ap.AddTags = append(ap.AddTags, t)
+			}
+		}
+		if pol.ReplaceTags {
+			for _, t := range cur.Tags {
+				if !slices.Contains(tags[ap.Key], t) {
+					ap.RemoveTags = append(ap.RemoveTags, t)
+				}
+			}
+		}
+		if len(ap.AddTags)+len(ap.RemoveTags) > 0 {
+			ap.Changes = append(ap.Changes, "address.tags")
+		}
+	}
+	var del []string
+	if pol.ReplaceAddresses && pol.HasAddresses {
+		for _, a := range existing {
+			if !matched[a.ID] {
+				del = append(del, a.ID)
+			}
+		}
+	}
+	return plans, del
+}
+
+func addressBody(f mapping.Fields, tags []string) *emporix.Address {
+	a := &emporix.Address{Tags: tags}
+	set := map[string]*string{
+		"contactName": &a.ContactName, "companyName": &a.CompanyName, "street": &a.Street,
+		"streetNumber": &a.StreetNumber, "streetAppendix": &a.StreetAppendix, "zipCode": &a.ZipCode,
+		"city": &a.City, "state": &a.State, "country": &a.Country, "contactPhone": &a.ContactPhone,
+	}
+	for name, dst := range set {
+		if v, ok := f[name]; ok && !v.Clear {
+			*dst = v.S
+		}
+	}
+	if v, ok := f["isDefault"]; ok && !v.Clear {
+		b := v.S == "true"
+		a.IsDefault = &b
+	}
+	return a
+}

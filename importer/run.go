@@ -1,0 +1,274 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/emporix-import/emporix-import/emporix"
+	"github.com/emporix-import/emporix-import/mapping"
+	"github.com/emporix-import/emporix-import/report"
+)
+
+// Validate reads, maps and validates every row without any network access.
+func Validate(ctx context.Context, cfg Config) (report.Summary, error) {
+	m, err := loadMapping(cfg.MappingFile)
+	if err != nil {
+		return report.Summary{}, err
+	}
+	s := newSession(cfg, "validate")
+	plan, err := s.prepare(ctx, m)
+	if err != nil {
+		return report.Summary{}, err
+	}
+	interrupted := false
+	err = plan.Emit(context.WithoutCancel(ctx), func(g *mapping.Group) error {
+		if ctx.Err() != nil {
+			interrupted = true
+			return s.write(skippedResults(g, "not validated: interrupted"))
+		}
+		return s.write(invalidResults(g, report.Valid))
+	})
+	if err == nil && interrupted {
+		err = ErrInterrupted
+	}
+	return s.finish(report.Summary{}, err)
+}
+
+// Import syncs the input into the tenant (or plans it, with DryRun).
+//
+// Cancelling ctx (SIGINT/SIGTERM) stops feeding new customers; customers in
+// flight finish, every remaining row is reported as skipped, and the result is
+// ErrInterrupted.
+func Import(ctx context.Context, cfg Config) (report.Summary, error) {
+	m, err := loadMapping(cfg.MappingFile)
+	if err != nil {
+		return report.Summary{}, err
+	}
+	command := "import"
+	if cfg.DryRun {
+		command = "import --dry-run"
+	}
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 1
+	}
+	// Prove the credentials and the read scope before any row is touched: a
+	// refused token is a fatal error with nothing written.
+	if err := preflight(ctx, cfg.Client); err != nil {
+		return report.Summary{}, err
+	}
+	var jr *journal
+	if !cfg.DryRun {
+		dir := cfg.JournalDir
+		if dir == "" {
+			// Beside the reports: reports/.journal by default (SPEC §6).
+			rep := cfg.Report
+			if rep == "" {
+				rep = DefaultReportPath(cfg.Input, cfg.now())
+			}
+			dir = filepath.Join(filepath.Dir(rep), ".journal")
+		}
+		if jr, err = openJournal(dir, cfg.Input, cfg.MappingFile, cfg.Resume); err != nil {
+			return report.Summary{}, err
+		}
+		defer jr.close()
+	}
+	s := newSession(cfg, command)
+	plan, err := s.prepare(ctx, m)
+	if err != nil {
+		return report.Summary{}, err
+	}
+
+	sy := &syncer{
+		api:               cfg.Client,
+		match:             m.Match,
+		dryRun:            cfg.DryRun,
+		sendPasswordReset: cfg.SendPasswordReset,
+		policy: Policy{
+			Activate:         cfg.Activate,
+			ReplaceAddresses: cfg.ReplaceAddresses,
+			ReplaceTags:      cfg.ReplaceTags,
+			HasAddresses:     len(m.Addresses) > 0,
+		},
+	}
+
+	// Work in flight must survive ctx's cancellation; only a fatal error stops it.
+	eg, work := errgroup.WithContext(context.WithoutCancel(ctx))
+	jobs := make(chan *mapping.Group)
+	for range cfg.Concurrency {
+		eg.Go(func() error {
+			for g := range jobs {
+				out := sy.sync(work, g)
+				results := groupResults(g, out, cfg.DryRun)
+				if jr != nil && allOK(results) {
+					if err := jr.record(g.Key, results); err != nil {
+						return err
+					}
+				}
+				if err := s.write(results); err != nil {
+					return err
+				}
+				if isFatal(out.err) {
+					return out.err
+				}
+			}
+			return nil
+		})
+	}
+
+	interrupted := false
+	runErr := plan.Emit(context.WithoutCancel(ctx), func(g *mapping.Group) error {
+		if !g.Valid() {
+			return s.write(invalidResults(g, report.Invalid))
+		}
+		if jr != nil && cfg.Resume {
+			if done := jr.replay(g.Key, rowCells(g)); done != nil {
+				return s.write(done)
+			}
+		}
+		why := stopReason(ctx, work, s)
+		if why == "" {
+			select {
+			case jobs <- g:
+				return nil
+			case <-ctx.Done():
+			case <-work.Done():
+			case <-s.abort:
+			}
+			why = stopReason(ctx, work, s)
+		}
+		if ctx.Err() != nil {
+			interrupted = true
+		}
+		return s.write(skippedResults(g, why))
+	})
+	close(jobs)
+	workErr := eg.Wait()
+
+	err = errors.Join(runErr, workErr)
+	if err == nil && interrupted {
+		err = ErrInterrupted
+	}
+	return s.finish(report.Summary{DryRun: cfg.DryRun}, err)
+}
+
+func allOK(results []report.Result) bool {
+	for _, r := range results {
+		if r.Status != report.Created && r.Status != report.Updated && r.Status != report.Unchanged {
+			return false
+		}
+	}
+	return true
+}
+
+// rowCells looks up a group row's number and cells by Seq.
+func rowCells(g *mapping.Group) func(seq int) (int, []string) {
+	return func(seq int) (int, []string) {
+		for _, r := range g.Rows {
+			if r.Seq == seq {
+				return r.Num, r.Cells
+			}
+		}
+		return 0, nil
+	}
+}
+
+// stopReason says why a group is not sent to the workers, or "" to send it.
+func stopReason(ctx, work context.Context, s *session) string {
+	switch {
+	case ctx.Err() != nil:
+		return "not processed: interrupted"
+	case work.Err() != nil:
+		return "not processed: the run stopped on a fatal error"
+	case s.aborted():
+		return "not processed: aborted (" + s.abortWhy + ")"
+	}
+	return ""
+}
+
+// preflight makes one cheap authenticated read.
+func preflight(ctx context.Context, api API) error {
+	lister, ok := api.(interface {
+		ListCustomers(context.Context, emporix.ListOptions) ([]emporix.Customer, error)
+	})
+	if !ok {
+		return nil
+	}
+	if _, err := lister.ListCustomers(ctx, emporix.ListOptions{PageSize: 1, PageNumber: 1}); err != nil {
+		return fmt.Errorf("connection check: %w", err)
+	}
+	return nil
+}
+
+// isFatal reports errors that will fail every further row too: refused
+// credentials or a missing scope / wrong tenant.
+func isFatal(err error) bool {
+	var ae *emporix.AuthError
+	if errors.As(err, &ae) {
+		return true
+	}
+	st := emporix.StatusOf(err)
+	return st == http.StatusUnauthorized || st == http.StatusForbidden
+}
+
+// groupResults turns a group's outcome into one result per row.
+func groupResults(g *mapping.Group, out *outcome, dryRun bool) []report.Result {
+	results := make([]report.Result, 0, len(g.Rows))
+	plan := out.plan
+	for _, r := range g.Rows {
+		res := rowResult(g, r, report.Unchanged)
+		if out.number != "" {
+			res.CustomerNumber = out.number
+		}
+		if out.err != nil {
+			res.Status, res.Message = report.Failed, out.err.Error()
+			results = append(results, res)
+			continue
+		}
+		changes := slices.Clone(plan.Changes)
+		var msgs []string
+		rowWrites := plan.Create || len(plan.Patch) > 0 || len(plan.Activation) > 0 || len(plan.Delete) > 0
+		for _, a := range r.Addresses {
+			i := slices.IndexFunc(plan.Addresses, func(ap *AddressPlan) bool { return ap.Key == SheetKey(a.Fields) })
+			if i < 0 {
+				continue
+			}
+			ap := plan.Addresses[i]
+			if ap.ID != "" {
+				res.AddressIDs = append(res.AddressIDs, ap.ID)
+			}
+			for _, c := range ap.Changes {
+				if !slices.Contains(changes, c) {
+					changes = append(changes, c)
+				}
+			}
+			rowWrites = rowWrites || ap.Writes()
+			if err := out.addrErr[i]; err != nil {
+				msgs = append(msgs, err.Error())
+			}
+		}
+		switch {
+		case len(msgs) > 0:
+			res.Status, res.Message = report.Failed, strings.Join(msgs, "; ")
+		case out.created && dryRun:
+			res.Status = report.WouldCreate
+		case out.created:
+			res.Status = report.Created
+		case rowWrites && dryRun:
+			res.Status = report.WouldUpdate
+		case rowWrites:
+			res.Status = report.Updated
+		}
+		if res.Status != report.Unchanged {
+			res.Changes = changes
+		}
+		results = append(results, res)
+	}
+	return results
+}

@@ -1,0 +1,265 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/emporix-import/emporix-import/sheet"
+)
+
+// Opener opens the input afresh. The input is read twice: once by Prepare to
+// index the groups, once by Plan.Emit to map and emit them.
+type Opener func() (sheet.Reader, error)
+
+// Plan is the result of the first pass over an input: enough to stream
+// complete customer groups in the second pass while holding only the rows of
+// groups not yet complete.
+type Plan struct {
+	Input    string   // input file name, for messages
+	Header   []string // the input's header, as read
+	Binder   *Binder
+	Unmapped []string // input columns no field uses (echoed in the report)
+	Rows     int      // data rows
+	Groups   int      // customer groups; each row without a match key is a group of its own
+
+	open Opener
+	seed maphash.Seed
+	// last maps a group key's 64-bit hash to the Seq of the group's last row:
+	// ~12 bytes per customer plus map overhead, instead of the key strings.
+	last map[uint64]int32
+	// preflight holds group-level problems found in the first pass, by key hash.
+	preflight map[uint64][]string
+}
+
+// identity is the first row that used an e-mail (or customer number).
+type identity struct {
+	key uint64 // hash of the group key
+	num int32  // its spreadsheet row number
+}
+
+// Prepare reads the input once: binds the header and indexes the match keys so
+// that Emit can hand out each group as soon as its last row is read. It also
+// finds the pre-flight conflicts: one e-mail under two customer numbers (or,
+// with match: contactEmail, one customer number under two e-mails).
+// Config errors (*ConfigError from Bind) come back before any row is read.
+func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Plan, error) {
+	rd, err := open()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", input, err)
+	}
+	defer rd.Close()
+	b, err := m.Bind(input, rd.Header())
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{
+		Input: input, Header: b.Header(), Binder: b, Unmapped: b.Unmapped(),
+		open: open, seed: maphash.MakeSeed(),
+		last: make(map[uint64]int32),
+	}
+	others := make(map[uint64]identity)
+	reported := make(map[[2]uint64]bool)
+	for n := 0; ; n++ {
+		if n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		r, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", input, err)
+		}
+		if r.Seq != p.Rows || r.Seq >= math.MaxInt32 {
+			return nil, fmt.Errorf("read %s: row %d: unexpected sequence number %d", input, r.Num, r.Seq)
+		}
+		p.Rows++
+		key, other, ok := b.matchKey(r)
+		if !ok {
+			p.Groups++
+			continue
+		}
+		kh := p.hash(key)
+		if _, seen := p.last[kh]; !seen {
+			p.Groups++
+		}
+		p.last[kh] = int32(r.Seq)
+		if other == "" {
+			continue
+		}
+		oh := p.hash(other)
+		first, seen := others[oh]
+		if !seen {
+			others[oh] = identity{key: kh, num: int32(r.Num)}
+			continue
+		}
+		if first.key == kh || reported[[2]uint64{first.key, kh}] {
+			continue
+		}
+		reported[[2]uint64{first.key, kh}] = true
+		msg := fmt.Sprintf("rows %d and %d: contactEmail %s is used under two customer numbers",
+			first.num, r.Num, quote(other))
+		if m.Match == MatchContactEmail {
+			msg = fmt.Sprintf("rows %d and %d: customerNumber %s is used with two e-mail addresses",
+				first.num, r.Num, quote(other))
+		}
+		if p.preflight == nil {
+			p.preflight = make(map[uint64][]string)
+		}
+		p.preflight[first.key] = append(p.preflight[first.key], msg)
+		p.preflight[kh] = append(p.preflight[kh], msg)
+	}
+	return p, nil
+}
+
+func (p *Plan) hash(s string) uint64 { return maphash.String(p.seed, s) }
+
+// Emit reads the input a second time, maps every row and calls emit with each
+// group as soon as its last row has been read: rows in input order, customer
+// fields merged. Emission order is thus by a group's last row. An error from
+// emit, or ctx ending, stops the pass and is returned as is.
+func (p *Plan) Emit(ctx context.Context, emit func(*Group) error) error {
+	rd, err := p.open()
+	if err != nil {
+		return fmt.Errorf("open %s: %w", p.Input, err)
+	}
+	defer rd.Close()
+	if h := rd.Header(); len(h) != len(p.Header) || !equalStrings(h, p.Header) {
+		return fmt.Errorf("%s: %w (header differs)", p.Input, ErrInputChanged)
+	}
+	b := p.Binder
+	pending := make(map[uint64]*Group)
+	rows := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", p.Input, err)
+		}
+		if r.Seq != rows || rows >= p.Rows {
+			return fmt.Errorf("%s: %w (row %d)", p.Input, ErrInputChanged, r.Num)
+		}
+		rows++
+		row := b.Map(r)
+		key, _, ok := b.matchKey(r)
+		if !ok {
+			if err := emit(&Group{Rows: []*Row{row}, Customer: row.Customer}); err != nil {
+				return err
+			}
+			continue
+		}
+		kh := p.hash(key)
+		last, known := p.last[kh]
+		if !known {
+			return fmt.Errorf("%s: %w (row %d has a new key)", p.Input, ErrInputChanged, r.Num)
+		}
+		g := pending[kh]
+		if g == nil {
+			g = &Group{Key: key}
+			pending[kh] = g
+		} else if g.Key != key {
+			// Two keys with one 64-bit hash: astronomically rare, but never merge them silently.
+			return fmt.Errorf("%s: internal hash collision between keys %q and %q", p.Input, g.Key, key)
+		}
+		g.Rows = append(g.Rows, row)
+		if r.Seq < int(last) {
+			continue
+		}
+		delete(pending, kh)
+		g.finish(p.preflight[kh])
+		if err := emit(g); err != nil {
+			return err
+		}
+	}
+	if rows != p.Rows || len(pending) > 0 {
+		return fmt.Errorf("%s: %w (%d rows, %d in the first pass)", p.Input, ErrInputChanged, rows, p.Rows)
+	}
+	return nil
+}
+
+// Run prepares and emits the groups of an input file opened with sheet.Open
+// and the mapping's reader options. The Plan is returned even when emission
+// fails, so the caller can still report on the header.
+func Run(ctx context.Context, file string, m *Mapping, emit func(*Group) error) (*Plan, error) {
+	p, err := Prepare(ctx, file, func() (sheet.Reader, error) { return sheet.Open(file, m.SheetOptions()) }, m)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.Emit(ctx, emit)
+}
+
+func equalStrings(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// finish merges the rows' customer fields (first value wins) and records a
+// conflict, naming both rows, wherever two rows disagree.
+func (g *Group) finish(preflight []string) {
+	g.Errors = append(g.Errors, preflight...)
+	if len(g.Rows) == 1 {
+		g.Customer = g.Rows[0].Customer
+		return
+	}
+	g.Customer = make(Fields, len(g.Rows[0].Customer))
+	from := make(map[string]int, len(g.Rows[0].Customer))
+	for _, field := range CustomerColumns { // fixed order: deterministic messages
+		for _, r := range g.Rows {
+			v, ok := r.Customer[field]
+			if !ok {
+				continue
+			}
+			have, seen := g.Customer[field]
+			if !seen {
+				g.Customer[field], from[field] = v, r.Num
+				continue
+			}
+			if !sameValue(field, have, v) {
+				g.Errors = append(g.Errors, fmt.Sprintf("rows %d and %d: conflicting %s %s vs %s",
+					from[field], r.Num, field, showValue(have), showValue(v)))
+			}
+		}
+	}
+}
+
+func sameValue(field string, a, b Value) bool {
+	if a.Clear || b.Clear {
+		return a.Clear == b.Clear
+	}
+	if field == MatchContactEmail {
+		return strings.EqualFold(a.S, b.S)
+	}
+	return a.S == b.S
+}
+
+func showValue(v Value) string {
+	if v.Clear {
+		return "(clear)"
+	}
+	return quote(v.S)
+}
+
+// Email returns the group's merged contactEmail, or "" if none was given. For
+// a new customer the importer must require it (only checkable online).
+func (g *Group) Email() string {
+	if v, ok := g.Customer[MatchContactEmail]; ok && !v.Clear {
+		return v.S
+	}
+	return ""
+}

@@ -1,0 +1,141 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+const utf8BOM = "\uFEFF"
+
+// csvSink streams one CSV file: csv.Writer → 64 KiB bufio → [encoder] → file.
+type csvSink struct {
+	f      *os.File
+	enc    io.WriteCloser   // encoder, nil for UTF-8
+	cm     *charmap.Charmap // single-byte target: unencodable runes become '?'
+	buf    *bufio.Writer
+	cw     *csv.Writer
+	width  int  // number of source columns (neutralised only in the report)
+	report bool // report: neutralise every cell; errors file: only the appended ones
+	cells  []string
+}
+
+func checkCSVOptions(o Source) error {
+	if _, err := csvEncoding(o.Encoding); err != nil {
+		return err
+	}
+	if d := o.Delimiter; d == '"' || d == '\r' || d == '\n' || d == utf8.RuneError || !utf8.ValidRune(d) {
+		return fmt.Errorf("invalid CSV delimiter %q", d)
+	}
+	return nil
+}
+
+// csvEncoding maps the SPEC §3 encoding names; nil means UTF-8.
+func csvEncoding(name string) (encoding.Encoding, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "", "utf-8", "utf8":
+		return nil, nil
+	case "utf-16", "utf16":
+		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), nil
+	case "windows-1252", "cp1252":
+		return charmap.Windows1252, nil
+	case "iso-8859-1", "latin1":
+		return charmap.ISO8859_1, nil
+	}
+	return nil, fmt.Errorf("unsupported CSV encoding %q (want utf-8, utf-16, windows-1252 or iso-8859-1)", name)
+}
+
+// newCSVSink creates path and writes header. UTF-8 files start with a BOM so
+// that Excel shows umlauts; the readers of this project strip it. Characters a
+// legacy encoding cannot hold become '?' rather than failing the run.
+func newCSVSink(path string, o Source, report bool, header []string) (*csvSink, error) {
+	enc, err := csvEncoding(o.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create report: %w", err)
+	}
+	s := &csvSink{f: f, report: report, width: len(header) - len(appendedCols(report))}
+	s.cm, _ = enc.(*charmap.Charmap)
+	var out io.Writer = f
+	if enc != nil {
+		s.enc = transform.NewWriter(f, enc.NewEncoder())
+		out = s.enc
+	}
+	s.buf = bufio.NewWriterSize(out, 64<<10)
+	if enc == nil {
+		_, _ = s.buf.WriteString(utf8BOM)
+	}
+	s.cw = csv.NewWriter(s.buf) // reuses s.buf: it is already large enough
+	if o.Delimiter != 0 {
+		s.cw.Comma = o.Delimiter
+	}
+	if err := s.writeRow(header, ""); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func appendedCols(report bool) []string {
+	if report {
+		return ReportColumns
+	}
+	return ErrorsColumns
+}
+
+// writeRow neutralises formulas: every cell of the report; in the errors file
+// only the appended cells, since its source cells must stay exactly as read to
+// re-import (they came from the user's own file, so they add no new risk).
+func (s *csvSink) writeRow(cells []string, _ Status) error {
+	row := s.cells[:0]
+	for i, c := range cells {
+		if s.report || i >= s.width {
+			c = neutralise(c)
+		}
+		if s.cm != nil {
+			c = s.encodable(c)
+		}
+		row = append(row, c)
+	}
+	s.cells = row
+	return s.cw.Write(row)
+}
+
+// encodable replaces the runes the target charmap lacks with '?' (the x/text
+// replacement would be the invisible SUB control character).
+func (s *csvSink) encodable(c string) string {
+	for _, r := range c {
+		if _, ok := s.cm.EncodeRune(r); !ok {
+			return strings.Map(func(r rune) rune {
+				if _, ok := s.cm.EncodeRune(r); ok {
+					return r
+				}
+				return '?'
+			}, c)
+		}
+	}
+	return c
+}
+
+func (s *csvSink) close(Summary) error {
+	s.cw.Flush()
+	errs := []error{s.cw.Error()}
+	if s.enc != nil {
+		errs = append(errs, s.enc.Close())
+	}
+	errs = append(errs, s.f.Close())
+	return errors.Join(errs...)
+}

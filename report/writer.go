@@ -1,0 +1,390 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Report columns appended after the source columns (SPEC §5: a contract).
+const (
+	ColRow            = "import_row"
+	ColStatus         = "import_status"
+	ColCustomerNumber = "import_customer_number"
+	ColAddressIDs     = "import_address_ids"
+	ColChanges        = "import_changes"
+	ColMessage        = "import_message"
+)
+
+// ReportColumns are the columns the report appends, in order.
+var ReportColumns = []string{ColRow, ColStatus, ColCustomerNumber, ColAddressIDs, ColChanges, ColMessage}
+
+// ErrorsColumns are the columns the errors file appends after the source columns.
+var ErrorsColumns = []string{ColRow, ColMessage}
+
+// ErrClosed is returned by Write and Close after Close.
+var ErrClosed = errors.New("report: writer is closed")
+
+// DuplicateError reports a second Write for the same Seq.
+type DuplicateError struct{ Seq int }
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("report: result for seq %d written twice", e.Seq)
+}
+
+// MissingError reports, at Close, the Seqs below the highest received that never arrived.
+type MissingError struct {
+	Seqs  []int // the first few missing Seqs, ascending
+	Count int   // how many are missing in total
+}
+
+func (e *MissingError) Error() string {
+	s := make([]string, len(e.Seqs))
+	for i, q := range e.Seqs {
+		s[i] = strconv.Itoa(q)
+	}
+	more := ""
+	if e.Count > len(e.Seqs) {
+		more = fmt.Sprintf(" and %d more", e.Count-len(e.Seqs))
+	}
+	return fmt.Sprintf("report: incomplete, %d result(s) never written: seq %s%s", e.Count, strings.Join(s, ", "), more)
+}
+
+// Option tunes Create.
+type Option func(*options)
+
+type options struct {
+	src Source
+}
+
+// Source describes the input file. Its fields mirror sheet.Options, so a
+// conversion report.Source(opts) works without this package importing sheet.
+type Source struct {
+	Sheet     string // errors XLSX: sheet name; empty = "Sheet1"
+	HeaderRow int    // errors XLSX: 1-based header row; 0 = 1
+	Delimiter rune   // CSV files: 0 = ','
+	Encoding  string // CSV files: "" = UTF-8 with BOM; utf-8 | utf-16 | windows-1252 | iso-8859-1
+}
+
+// WithSource makes the files look like the input, so that the errors file can
+// be re-imported with the same mapping (delimiter, encoding, sheet, header row).
+func WithSource(src Source) Option { return func(op *options) { op.src = src } }
+
+// sink is one output file (report or errors, CSV or XLSX).
+type sink interface {
+	writeRow(cells []string, st Status) error
+	close(s Summary) error
+}
+
+// Writer writes the report and its errors companion. It is safe for concurrent
+// use; results may arrive in any order and are written in Seq order.
+//
+// The errors file is created lazily, on the first invalid or failed row: a run
+// without such rows leaves no errors file (Create removes a stale one left at the
+// same path by an earlier run), so its presence alone means "something to fix".
+type Writer struct {
+	path, errPath string
+	ext           string
+	header        []string
+	keep          []int // indexes of the source columns kept (stale import_* columns dropped)
+	keepErr       []int
+	opts          options
+
+	mu       sync.Mutex
+	rep      sink
+	errs     sink // nil until the first invalid/failed row
+	next     int  // next Seq to write
+	maxSeq   int
+	pending  map[int]Result
+	counts   map[Status]int
+	closed   bool
+	stickErr error
+	rowBuf   []string // reused per row: sinks do not keep the slice
+	errBuf   []string
+}
+
+// Create opens a report at path (.csv or .xlsx), creating its directory if
+// needed. header is the source header as read.
+func Create(path string, header []string, opts ...Option) (*Writer, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".csv" && ext != ".xlsx" {
+		return nil, fmt.Errorf("report %q: unsupported extension %q (want .csv or .xlsx)", path, filepath.Ext(path))
+	}
+	if ext == ".csv" {
+		if err := checkCSVOptions(o.src); err != nil {
+			return nil, fmt.Errorf("report %q: %w", path, err)
+		}
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("report: create directory: %w", err)
+		}
+	}
+	w := &Writer{
+		path:    path,
+		errPath: ErrorsPath(path),
+		ext:     ext,
+		header:  append([]string(nil), header...),
+		opts:    o,
+		maxSeq:  -1,
+		pending: make(map[int]Result),
+		counts:  make(map[Status]int),
+	}
+	w.keep = keepColumns(header, ReportColumns)
+	w.keepErr = keepColumns(header, ErrorsColumns)
+	if err := os.Remove(w.errPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("report: remove stale errors file: %w", err)
+	}
+	var err error
+	if ext == ".csv" {
+		w.rep, err = newCSVSink(path, o.src, true, w.reportHeader())
+	} else {
+		w.rep, err = newXLSXSink(path, "Report", 1, true, w.reportHeader())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// ErrorsPath returns the errors companion of a report path: x.csv → x.errors.csv.
+func ErrorsPath(reportPath string) string {
+	ext := filepath.Ext(reportPath)
+	return strings.TrimSuffix(reportPath, ext) + ".errors" + ext
+}
+
+// keepColumns returns the indexes of header columns not named like one of
+// appended: re-importing an errors file must not grow a second import_row.
+func keepColumns(header, appended []string) []int {
+	keep := make([]int, 0, len(header))
+	for i, h := range header {
+		drop := false
+		for _, a := range appended {
+			if h == a {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			keep = append(keep, i)
+		}
+	}
+	return keep
+}
+
+func pick(header []string, keep []int, extra []string) []string {
+	out := make([]string, 0, len(keep)+len(extra))
+	for _, i := range keep {
+		out = append(out, header[i])
+	}
+	return append(out, extra...)
+}
+
+func (w *Writer) reportHeader() []string { return pick(w.header, w.keep, ReportColumns) }
+func (w *Writer) errorsHeader() []string { return pick(w.header, w.keepErr, ErrorsColumns) }
+
+// Path is the report path.
+func (w *Writer) Path() string { return w.path }
+
+// ErrorsPath is the errors file path, or "" while no invalid/failed row was written.
+func (w *Writer) ErrorsPath() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.errs == nil {
+		return ""
+	}
+	return w.errPath
+}
+
+// Counts returns the number of rows written per status so far.
+func (w *Writer) Counts() map[Status]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := make(map[Status]int, len(w.counts))
+	for k, v := range w.counts {
+		c[k] = v
+	}
+	return c
+}
+
+// Write records one result. Results are buffered until every lower Seq has
+// arrived, so memory grows only with how far out of order they come.
+func (w *Writer) Write(r Result) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.closed:
+		return ErrClosed
+	case w.stickErr != nil:
+		return w.stickErr
+	case r.Seq < 0:
+		return fmt.Errorf("report: negative seq %d", r.Seq)
+	case r.Seq < w.next:
+		return &DuplicateError{Seq: r.Seq}
+	}
+	if _, dup := w.pending[r.Seq]; dup {
+		return &DuplicateError{Seq: r.Seq}
+	}
+	if r.Seq > w.maxSeq {
+		w.maxSeq = r.Seq
+	}
+	if r.Seq != w.next {
+		w.pending[r.Seq] = r
+		return nil
+	}
+	if err := w.emit(r); err != nil {
+		return err
+	}
+	for {
+		p, ok := w.pending[w.next]
+		if !ok {
+			return nil
+		}
+		delete(w.pending, w.next)
+		if err := w.emit(p); err != nil {
+			return err
+		}
+	}
+}
+
+// emit writes r to the report (and errors file) and advances next. w.mu is held.
+func (w *Writer) emit(r Result) error {
+	w.next = r.Seq + 1
+	if err := w.writeResult(r); err != nil {
+		w.stickErr = err
+		return err
+	}
+	return nil
+}
+
+func (w *Writer) writeResult(r Result) error {
+	row := w.rowBuf[:0]
+	for _, i := range w.keep {
+		row = append(row, cell(r.Cells, i))
+	}
+	row = append(row, strconv.Itoa(r.Row), string(r.Status), r.CustomerNumber,
+		strings.Join(r.AddressIDs, ";"), strings.Join(r.Changes, ";"), r.Message)
+	w.rowBuf = row
+	if err := w.rep.writeRow(row, r.Status); err != nil {
+		return fmt.Errorf("report %q: %w", w.path, err)
+	}
+	w.counts[r.Status]++
+	if r.Status != Invalid && r.Status != Failed {
+		return nil
+	}
+	if w.errs == nil {
+		var err error
+		if w.ext == ".csv" {
+			w.errs, err = newCSVSink(w.errPath, w.opts.src, false, w.errorsHeader())
+		} else {
+			w.errs, err = newXLSXSink(w.errPath, w.errSheet(), w.opts.src.HeaderRow, false, w.errorsHeader())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	erow := w.errBuf[:0]
+	for _, i := range w.keepErr {
+		erow = append(erow, cell(r.Cells, i))
+	}
+	erow = append(erow, strconv.Itoa(r.Row), r.Message)
+	w.errBuf = erow
+	if err := w.errs.writeRow(erow, ""); err != nil {
+		return fmt.Errorf("report errors file %q: %w", w.errPath, err)
+	}
+	return nil
+}
+
+func (w *Writer) errSheet() string {
+	if w.opts.src.Sheet != "" {
+		return w.opts.src.Sheet
+	}
+	return "Sheet1"
+}
+
+// cell pads ragged rows: a missing cell reads as empty, extra cells are dropped.
+func cell(cells []string, i int) string {
+	if i < len(cells) {
+		return cells[i]
+	}
+	return ""
+}
+
+// Close writes the buffered results and finishes both files. s feeds the XLSX
+// Summary sheet; when s.Counts is nil the writer's own counts are used. If some
+// Seq below the highest received never arrived, the rows that did arrive are
+// still written, in order, and a *MissingError names the gaps.
+func (w *Writer) Close(s Summary) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.closed = true
+
+	var missing *MissingError
+	if len(w.pending) > 0 {
+		missing = &MissingError{}
+		for seq := w.next; seq <= w.maxSeq; seq++ {
+			p, ok := w.pending[seq]
+			if !ok {
+				missing.Count++
+				if len(missing.Seqs) < 10 {
+					missing.Seqs = append(missing.Seqs, seq)
+				}
+				continue
+			}
+			if w.stickErr == nil {
+				if err := w.writeResult(p); err != nil {
+					w.stickErr = err
+				}
+			}
+		}
+		w.pending = nil
+	}
+
+	if s.Counts == nil {
+		s.Counts = w.counts
+	}
+	if s.Report == "" {
+		s.Report = w.path
+	}
+	if s.ErrorsFile == "" && w.errs != nil {
+		s.ErrorsFile = w.errPath
+	}
+	errs := []error{w.stickErr}
+	if err := w.rep.close(s); err != nil {
+		errs = append(errs, fmt.Errorf("report %q: %w", w.path, err))
+	}
+	if w.errs != nil {
+		if err := w.errs.close(s); err != nil {
+			errs = append(errs, fmt.Errorf("report errors file %q: %w", w.errPath, err))
+		}
+	}
+	if missing != nil {
+		errs = append(errs, missing)
+	}
+	return errors.Join(errs...)
+}
+
+// neutralise defuses spreadsheet formulas: a cell that Excel or LibreOffice
+// would evaluate (leading = + - @, or TAB/CR which some of them strip first)
+// gets a leading apostrophe.
+func neutralise(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}

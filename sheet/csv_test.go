@@ -1,0 +1,470 @@
+package sheet
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// readAll drains r, failing the test on a fatal error.
+func readAll(t *testing.T, r Reader) []Row {
+	t.Helper()
+	var rows []Row
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			return rows
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		rows = append(rows, row)
+	}
+}
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func encode(t *testing.T, enc encoding.Encoding, s string) []byte {
+	t.Helper()
+	b, err := enc.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// setVar sets a package limit for one test and restores it afterwards.
+func setVar[T any](t testing.TB, p *T, v T) {
+	old := *p
+	*p = v
+	t.Cleanup(func() { *p = old })
+}
+
+func TestCSVEncodings(t *testing.T) {
+	const text = "Name;Straße;Ort\r\nMüller;Hauptstraße 1;Köln\r\n"
+	wantHeader := []string{"Name", "Straße", "Ort"}
+	wantCells := []string{"Müller", "Hauptstraße 1", "Köln"}
+	tests := []struct {
+		name     string
+		data     []byte
+		override string
+		wantEnc  string
+	}{
+		{"utf-8", []byte(text), "", EncUTF8},
+		{"utf-8 BOM keeps first column", append([]byte("\xEF\xBB\xBF"), text...), "", EncUTF8},
+		{"utf-8 BOM with override", append([]byte("\xEF\xBB\xBF"), text...), "UTF-8", EncUTF8},
+		{"utf-16le BOM", encode(t, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), text), "", EncUTF16LE},
+		{"utf-16be BOM", encode(t, unicode.UTF16(unicode.BigEndian, unicode.UseBOM), text), "", EncUTF16BE},
+		{"utf-16 override without BOM", encode(t, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), text), "utf-16", EncUTF16LE},
+		{"windows-1252 sniffed", encode(t, charmap.Windows1252, text), "", EncWindows1252},
+		{"iso-8859-1 override", encode(t, charmap.ISO8859_1, text), "latin1", EncISO88591},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewCSV(bytes.NewReader(tt.data), "in.csv", Options{Encoding: tt.override})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if got := r.(CSVInfo).Encoding(); got != tt.wantEnc {
+				t.Errorf("encoding = %q, want %q", got, tt.wantEnc)
+			}
+			if !reflect.DeepEqual(r.Header(), wantHeader) {
+				t.Errorf("header = %q, want %q", r.Header(), wantHeader)
+			}
+			rows := readAll(t, r)
+			if len(rows) != 1 || !reflect.DeepEqual(rows[0].Cells, wantCells) || rows[0].Err != nil {
+				t.Fatalf("rows = %+v, want one row %q", rows, wantCells)
+			}
+		})
+	}
+}
+
+func TestCSVUnknownEncoding(t *testing.T) {
+	_, err := NewCSV(strings.NewReader("a\n1\n"), "kunden.csv", Options{Encoding: "ebcdic"})
+	if !errors.Is(err, ErrUnknownEncoding) || !strings.Contains(err.Error(), "kunden.csv") {
+		t.Fatalf("err = %v, want ErrUnknownEncoding naming the file", err)
+	}
+}
+
+func TestSniffDelimiter(t *testing.T) {
+	tests := []struct {
+		name      string
+		text      string
+		headerRow int
+		want      rune
+	}{
+		{"comma", "a,b,c\n1,2,3\n", 1, ','},
+		{"semicolon", "a;b;c\n1;2;3\n", 1, ';'},
+		{"tab", "a\tb\tc\n1\t2\t3\n", 1, '\t'},
+		{"pipe", "a|b|c\n1|2|3\n", 1, '|'},
+		{"semicolon with commas in data", "Name;Ort;Notiz\nMüller, Hans;Köln;a, b, c\nX;Y;Z\n", 1, ';'},
+		{"commas inside quotes ignored", "a;b\n\"1,2,3,4\";x\n\"5,6\";y\n", 1, ';'},
+		{"quoted multi-line cell", "a|b\n\"x\ny,z\"|1\n", 1, '|'},
+		{"header row 3 after title lines", "Export, 2024\n\nk1;k2;k3\n1;2;3\n", 3, ';'},
+		{"single column defaults to comma", "email\na@b.de\n", 1, ','},
+		{"empty defaults to comma", "", 1, ','},
+		{"consistency beats count", "a;b,c,d,e\n1;2\n3;4\n", 1, ';'},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sniffDelimiter([]byte(tt.text), tt.headerRow, false); got != tt.want {
+				t.Errorf("sniffDelimiter = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSniffEncoding(t *testing.T) {
+	tests := []struct {
+		name    string
+		head    []byte
+		want    string
+		wantBOM int
+	}{
+		{"ascii", []byte("a,b\n"), EncUTF8, 0},
+		{"utf-8 bom", []byte("\xEF\xBB\xBFa"), EncUTF8, 3},
+		{"utf-16le bom", []byte("\xFF\xFEa\x00"), EncUTF16LE, 2},
+		{"utf-16be bom", []byte("\xFE\xFF\x00a"), EncUTF16BE, 2},
+		{"latin byte", []byte("M\xFCller"), EncWindows1252, 0},
+		{"rune cut at window end", append(bytes.Repeat([]byte("a"), sniffSize-1), 0xC3), EncUTF8, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, bom, err := sniffEncoding(tt.head, "")
+			if err != nil || got != tt.want || bom != tt.wantBOM {
+				t.Errorf("sniffEncoding = %q, %d, %v; want %q, %d", got, bom, err, tt.want, tt.wantBOM)
+			}
+		})
+	}
+}
+
+type wantRow struct {
+	num   int
+	cells []string
+	err   error // problem kind, nil = no Row.Err
+}
+
+func TestCSVRows(t *testing.T) {
+	tests := []struct {
+		name   string
+		text   string
+		opt    Options
+		header []string
+		rows   []wantRow
+	}{
+		{
+			name:   "plain with CRLF",
+			text:   "a,b\r\n1,2\r\n3,4\r\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", "2"}, nil}, {3, []string{"3", "4"}, nil}},
+		},
+		{
+			name:   "no final newline",
+			text:   "a,b\n1,2",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", "2"}, nil}},
+		},
+		{
+			name:   "quotes in quotes",
+			text:   "name,note\n\"Hans \"\"Hansi\"\" Müller\",\"a,b\"\n",
+			header: []string{"name", "note"},
+			rows:   []wantRow{{2, []string{`Hans "Hansi" Müller`, "a,b"}, nil}},
+		},
+		{
+			name:   "multi-line cells count as one row",
+			text:   "a,b\n\"line1\r\nline2\nline3\",x\n5,6\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"line1\nline2\nline3", "x"}, nil}, {3, []string{"5", "6"}, nil}},
+		},
+		{
+			name:   "multi-line cell not last",
+			text:   "a,b\n1,\"x\ny\"\n2,3\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", "x\ny"}, nil}, {3, []string{"2", "3"}, nil}},
+		},
+		{
+			name:   "blank lines and empty rows skipped but counted",
+			text:   "a,b\n1,2\n\n\n,\n  ,\t\n3,4\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", "2"}, nil}, {7, []string{"3", "4"}, nil}},
+		},
+		{
+			name:   "ragged rows padded and truncated",
+			text:   "a,b,c\n1,2\n1,2,3,4,5\n",
+			header: []string{"a", "b", "c"},
+			rows: []wantRow{
+				{2, []string{"1", "2", ""}, ErrRagged},
+				{3, []string{"1", "2", "3"}, ErrRagged},
+			},
+		},
+		{
+			name:   "trailing delimiter on every line",
+			text:   "a;b;\n1;2;\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", "2"}, nil}},
+		},
+		{
+			name:   "value under trailing empty header",
+			text:   "a;b;\n1;2;x\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", "2"}, ErrRagged}},
+		},
+		{
+			name:   "header row 3, trimmed header",
+			text:   "Kundenexport\nStand 2024\n Nr ; E-Mail \n1;a@b.de\n",
+			opt:    Options{HeaderRow: 3},
+			header: []string{"Nr", "E-Mail"},
+			rows:   []wantRow{{4, []string{"1", "a@b.de"}, nil}},
+		},
+		{
+			name:   "bare quote reported, reading continues",
+			text:   "a,b\n1,x\"y\n2,3\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", ""}, ErrMalformedQuote}, {3, []string{"2", "3"}, nil}},
+		},
+		{
+			name:   "text after closing quote reported, reading continues",
+			text:   "a,b\n\"1\"x,2\n3,4\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"", ""}, ErrMalformedQuote}, {3, []string{"3", "4"}, nil}},
+		},
+		{
+			name:   "unclosed quote at end of file",
+			text:   "a,b\n1,2\n3,\"open\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", "2"}, nil}, {3, []string{"3", ""}, ErrMalformedQuote}},
+		},
+		{
+			name:   "classic Mac line endings",
+			text:   "a,b\r1,2\r3,4\r",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1", "2"}, nil}, {3, []string{"3", "4"}, nil}},
+		},
+		{
+			name:   "delimiter override",
+			text:   "a;b,c\n1;2,3\n",
+			opt:    Options{Delimiter: ','},
+			header: []string{"a;b", "c"},
+			rows:   []wantRow{{2, []string{"1;2", "3"}, nil}},
+		},
+		{
+			name:   "NUL bytes kept",
+			text:   "a,b\n1\x00,2\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{2, []string{"1\x00", "2"}, nil}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewCSV(strings.NewReader(tt.text), "in.csv", tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if !reflect.DeepEqual(r.Header(), tt.header) {
+				t.Errorf("header = %q, want %q", r.Header(), tt.header)
+			}
+			rows := readAll(t, r)
+			if len(rows) != len(tt.rows) {
+				t.Fatalf("got %d rows %+v, want %d", len(rows), rows, len(tt.rows))
+			}
+			for i, got := range rows {
+				want := tt.rows[i]
+				if got.Seq != i || got.Num != want.num || !reflect.DeepEqual(got.Cells, want.cells) {
+					t.Errorf("row %d = {Seq %d Num %d %q}, want {Seq %d Num %d %q}", i, got.Seq, got.Num, got.Cells, i, want.num, want.cells)
+				}
+				switch {
+				case want.err == nil && got.Err != nil:
+					t.Errorf("row %d: unexpected Err %v", i, got.Err)
+				case want.err != nil && !errors.Is(got.Err, want.err):
+					t.Errorf("row %d: Err = %v, want %v", i, got.Err, want.err)
+				case want.err != nil && !strings.HasPrefix(got.Err.Error(), "in.csv: row "):
+					t.Errorf("row %d: Err %q does not name file and row", i, got.Err)
+				}
+			}
+		})
+	}
+}
+
+func TestCSVRaggedMessage(t *testing.T) {
+	r, err := NewCSV(strings.NewReader("a,b,c,d,e,f\n\n\n\n\n1,2,3,4,5\n1,2,3,4,5,6,seven,eight\n"), "k.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readAll(t, r)
+	if got, want := rows[0].Err.Error(), "k.csv: row 6: has 5 cells, header has 6"; got != want {
+		t.Errorf("Err = %q, want %q", got, want)
+	}
+	if got, want := rows[1].Err.Error(), `k.csv: row 7: has 8 cells, header has 6 (extra: "seven", "eight")`; got != want {
+		t.Errorf("Err = %q, want %q", got, want)
+	}
+}
+
+func TestCSVHeaderErrors(t *testing.T) {
+	tests := []struct {
+		name, text string
+		opt        Options
+		want       []string // substrings of the error
+	}{
+		{"duplicate", "id,email,name,email\n", Options{}, []string{"h.csv: row 1:", `duplicate column name "email" in columns B and D`}},
+		{"empty names", "id,,name, ,x\n", Options{}, []string{"empty column name in column B, D"}},
+		{"empty file", "", Options{}, []string{"h.csv:", "file is empty"}},
+		{"header row beyond end", "a\nb\n", Options{HeaderRow: 5}, []string{"header row 5 not found, the file has 2 rows"}},
+		{"header row blank", "title\n\na,b\n", Options{HeaderRow: 2}, []string{"row 2:", "header row is empty"}},
+		{"header of delimiters only", ",,,\n1,2,3,4\n", Options{}, []string{"header row is empty"}},
+		{"bad delimiter", "a\n", Options{Delimiter: '"'}, []string{"h.csv:", "invalid delimiter"}},
+		{"negative header row", "a\n", Options{HeaderRow: -1}, []string{"h.csv:", "header row -1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewCSV(strings.NewReader(tt.text), "h.csv", tt.opt)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var fe *Error
+			if !errors.As(err, &fe) {
+				t.Errorf("err %T is not *Error", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCSVHugeField(t *testing.T) {
+	big := strings.Repeat("ü", 1<<19) // a 1 MiB cell, 2 bytes a rune
+	r, err := NewCSV(strings.NewReader("a,b\n1,"+big+"\n2,ok\n"), "big.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readAll(t, r)
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows", len(rows))
+	}
+	if !errors.Is(rows[0].Err, ErrFieldTooLarge) || !strings.Contains(rows[0].Err.Error(), `column B ("b")`) {
+		t.Errorf("Err = %v, want ErrFieldTooLarge naming column B", rows[0].Err)
+	}
+	if c := rows[0].Cells[1]; len(c) != MaxField || c != big[:MaxField] {
+		t.Errorf("cell truncated to %d bytes, want %d on a rune boundary", len(c), MaxField)
+	}
+	if rows[1].Err != nil || rows[1].Cells[1] != "ok" {
+		t.Errorf("row after the huge one = %+v", rows[1])
+	}
+}
+
+// endless yields the same byte forever, so tests can feed a "2 GB line" without holding it.
+type endless byte
+
+func (e endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(e)
+	}
+	return len(p), nil
+}
+
+func TestCSVRecordTooLarge(t *testing.T) {
+	setVar(t, &MaxRecord, 1<<20)
+	tests := []struct {
+		name string
+		in   io.Reader
+	}{
+		{"endless line", io.MultiReader(strings.NewReader("a,b\n1,2\n"), endless('x'))},
+		{"unclosed quote over many lines", io.MultiReader(strings.NewReader("a,b\n1,2\n3,\"open\n"), endless('\n'))},
+		{"endless delimiters", io.MultiReader(strings.NewReader("a,b\n1,2\n"), endless(','))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewCSV(tt.in, "bomb.csv", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row, err := r.Next(); err != nil || row.Num != 2 {
+				t.Fatalf("first row = %+v, %v", row, err)
+			}
+			_, err = r.Next()
+			if !errors.Is(err, ErrRecordTooLarge) || !strings.HasPrefix(err.Error(), "bomb.csv: record starting after line 2") {
+				t.Fatalf("err = %v, want ErrRecordTooLarge naming file and line", err)
+			}
+			if _, again := r.Next(); again != err {
+				t.Errorf("error not sticky: %v", again)
+			}
+		})
+	}
+}
+
+func TestCSVInvalidUTF8AfterSniffWindow(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name\n")
+	for b.Len() < sniffSize+10 {
+		b.WriteString("plain ascii row\n")
+	}
+	b.WriteString("M\xFCller\n")
+	r, err := NewCSV(strings.NewReader(b.String()), "late.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readAll(t, r)
+	last := rows[len(rows)-1]
+	if !errors.Is(last.Err, ErrInvalidUTF8) || last.Cells[0] != "M\uFFFDller" {
+		t.Errorf("last row = %+v, want ErrInvalidUTF8 and a replacement character", last)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	csvPath := writeFile(t, "Kunden.CSV", []byte("\xEF\xBB\xBFid;name\n1;x\n"))
+	r, err := Open(csvPath, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Header(); !reflect.DeepEqual(got, []string{"id", "name"}) {
+		t.Errorf("header = %q", got)
+	}
+	if rows := readAll(t, r); len(rows) != 1 {
+		t.Errorf("rows = %+v", rows)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := r.Next(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Next after Close = %v, want ErrClosed", err)
+	}
+
+	for _, name := range []string{"data.ods", "data.xls", "noext"} {
+		_, err := Open(filepath.Join(t.TempDir(), name), Options{})
+		if !errors.Is(err, ErrUnsupportedFormat) || !strings.Contains(err.Error(), name) {
+			t.Errorf("Open(%s) = %v, want ErrUnsupportedFormat naming the file", name, err)
+		}
+	}
+	missing := filepath.Join(t.TempDir(), "missing.csv")
+	if _, err := Open(missing, Options{}); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "missing.csv") {
+		t.Errorf("Open(missing) = %v", err)
+	}
+}
+
+func TestColumnLetter(t *testing.T) {
+	for col, want := range map[int]string{1: "A", 26: "Z", 27: "AA", 52: "AZ", 703: "AAA", 16384: "XFD"} {
+		if got := ColumnLetter(col); got != want {
+			t.Errorf("ColumnLetter(%d) = %q, want %q", col, got, want)
+		}
+	}
+}
