@@ -100,7 +100,7 @@ func (c *Client) PatchAddress(ctx context.Context, number, id string, patch map[
 	if err != nil {
 		return err
 	}
-	k.contentType = "application/merge-patch+json"
+	// The spec offers only application/json for address PATCH (AddressUpdateDto).
 	_, err = c.do(ctx, k)
 	return err
 }

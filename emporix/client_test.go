@@ -153,11 +153,21 @@ func TestRequestsShape(t *testing.T) {
 		t.Fatalf("UpsertCustomer(OLD) = %v %q %v", created, id, err)
 	}
 
-	if err := c.PatchCustomer(ctx, "C1", map[string]any{"active": true, "middleName": nil}); err != nil {
+	if err := c.PatchCustomer(ctx, "C1", map[string]any{"company": "X", "middleName": nil}); err != nil {
 		t.Fatal(err)
 	}
-	if l := ta.last(); l.contentType != "application/merge-patch+json" || l.body != `{"active":true,"middleName":null}` {
+	if l := ta.last(); l.contentType != "application/merge-patch+json" || l.body != `{"company":"X","middleName":null}` {
 		t.Errorf("patch request %+v", l)
+	}
+	// active/onHold exist only in the application/json body (CustomerPatchBySellerDto).
+	if err := c.PatchCustomer(ctx, "C1", map[string]any{"active": true, "onHold": false}); err != nil {
+		t.Fatal(err)
+	}
+	if l := ta.last(); l.contentType != "application/json" || l.body != `{"active":true,"onHold":false}` {
+		t.Errorf("activation patch request %+v", l)
+	}
+	if err := c.PatchCustomer(ctx, "C1", map[string]any{"active": true, "company": nil}); err == nil {
+		t.Error("an activation patch that removes a field must be refused")
 	}
 	if err := c.DeleteCustomer(ctx, "C1"); err != nil {
 		t.Fatal(err)

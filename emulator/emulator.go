@@ -97,6 +97,7 @@ type Server struct {
 	customers map[string]*Customer // by customer number
 	deleted   map[string]bool      // numbers of deleted customers: reserved
 	addrOwner map[string]string    // address id → customer number
+	emails    map[string]string    // lower-cased contact and account e-mails → customer number
 	seq       int64
 	idRand    *rand.Rand
 	tokens    map[string]*token
@@ -123,6 +124,7 @@ func New(cfg Config) *Server {
 		customers: map[string]*Customer{},
 		deleted:   map[string]bool{},
 		addrOwner: map[string]string{},
+		emails:    map[string]string{},
 		tokens:    map[string]*token{},
 		idRand:    rand.New(rand.NewPCG(seed, 0x1d5)),
 		faultRnd:  rand.New(rand.NewPCG(seed, 0xfa17)),

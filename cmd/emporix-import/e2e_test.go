@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/emulator"
 )
 
@@ -184,4 +185,107 @@ func TestImportEndToEnd(t *testing.T) {
 			t.Errorf("row 7 = %v", rows[5])
 		}
 	})
+}
+
+func TestImportReplaceModes(t *testing.T) {
+	ten := newTenant(t, emulator.Config{})
+	dir := t.TempDir()
+	input := filepath.Join("testdata", "small.csv")
+	if code, stderr := cli(t, "import", input, "--quiet", "--report", filepath.Join(dir, "r1.csv")); code != exitRowsFailed {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// Someone adds an address and a tag by hand in the tenant.
+	api := apiClient(t, ten)
+	ctx := context.Background()
+	if _, err := api.AddAddress(ctx, "C1", &emporix.Address{ContactName: "Anna Schmidt", Street: "Alter Weg", City: "Köln", Country: "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	c1, err := api.GetCustomer(ctx, "C1", "addresses")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range c1.Addresses {
+		if a.City == "Berlin" {
+			if err := api.AddTags(ctx, "C1", a.ID, []string{"PRIMARY_CONTACT"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("merge keeps what the sheet does not mention", func(t *testing.T) {
+		ten.ResetStats()
+		cli(t, "import", input, "--quiet", "--report", filepath.Join(dir, "r2.csv"))
+		if w := ten.Stats().Writes; w != 0 {
+			t.Errorf("merge re-import wrote %d times", w)
+		}
+	})
+	t.Run("tags replace removes the extra tag only", func(t *testing.T) {
+		ten.ResetStats()
+		cli(t, "import", input, "--quiet", "--tags", "replace", "--report", filepath.Join(dir, "r3.csv"))
+		st := ten.Stats()
+		if st.Writes != 1 || st.ByMethod["DELETE"] != 1 {
+			t.Errorf("writes %d %v, want one DELETE of the tag", st.Writes, st.ByMethod)
+		}
+		if got := projection(ten.State()); !strings.Contains(got, "Berlin|DE default=true tags=BILLING,SHIPPING\n") {
+			t.Errorf("state:\n%s", got)
+		}
+	})
+	t.Run("addresses replace deletes the hand-made address", func(t *testing.T) {
+		ten.ResetStats()
+		cli(t, "import", input, "--quiet", "--addresses", "replace", "--report", filepath.Join(dir, "r4.csv"))
+		got := projection(ten.State())
+		if strings.Contains(got, "Köln") || !strings.Contains(got, "Hamburg") || !strings.Contains(got, "New York") {
+			t.Errorf("state after replace:\n%s", got)
+		}
+		if w := ten.Stats().Writes; w != 1 {
+			t.Errorf("replace wrote %d times, want 1 (the delete)", w)
+		}
+	})
+}
+
+func TestImportMatchByEmail(t *testing.T) {
+	ten := newTenant(t, emulator.Config{})
+	dir := t.TempDir()
+	args := []string{"import", filepath.Join("testdata", "by-email.csv"), "--mapping", filepath.Join("testdata", "by-email.yaml"), "--quiet"}
+	for i := range 2 {
+		ten.ResetStats()
+		rep := filepath.Join(dir, fmt.Sprintf("r%d.csv", i))
+		if code, stderr := cli(t, append(args, "--report", rep)...); code != 0 {
+			t.Fatalf("run %d: exit %d: %s", i, code, stderr)
+		}
+		want := "2:created 3:created 4:created"
+		if i == 1 {
+			want = "2:unchanged 3:unchanged 4:unchanged"
+			if w := ten.Stats().Writes; w != 0 {
+				t.Errorf("second run wrote %d times", w)
+			}
+		}
+		if got := statuses(readReport(t, rep)); got != want {
+			t.Errorf("run %d: %s, want %s", i, got, want)
+		}
+	}
+	st := ten.State()
+	if len(st.Customers) != 2 {
+		t.Fatalf("%d customers, want 2:\n%s", len(st.Customers), projection(st))
+	}
+	if ten.Stats().ByMethod["PUT"] != 0 {
+		t.Errorf("match by e-mail must create with POST")
+	}
+	for _, c := range st.Customers {
+		if c.ContactEmail == "jana.weber@example.de" {
+			if len(c.Addresses) != 1 || strings.Join(c.Addresses[0].Tags, ",") != "BILLING,SHIPPING" {
+				t.Errorf("Jana's addresses: %+v", c.Addresses)
+			}
+		}
+	}
+}
+
+func apiClient(t *testing.T, ten *tenant) *emporix.Client {
+	t.Helper()
+	cfg := ten.Config()
+	c, err := emporix.New(emporix.Config{BaseURL: ten.url, Tenant: cfg.Tenant, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

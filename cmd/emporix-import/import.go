@@ -92,11 +92,15 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	retries := o.maxRetries
+	if retries == 0 {
+		retries = -1 // the client reads 0 as "default"; the flag's 0 means none
+	}
 	conn := emporix.Config{
 		BaseURL:    o.apiURL,
 		Tenant:     o.tenant,
 		ClientID:   o.clientID,
-		MaxRetries: o.maxRetries,
+		MaxRetries: retries,
 		Limiter:    emporix.NewAdaptiveLimiter(o.rate),
 		HTTPClient: &http.Client{Timeout: 60 * time.Second},
 		Logger:     logger,
