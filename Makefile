@@ -19,14 +19,21 @@ test: fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
 
 demo: build
-	@./$(BIN) import samples/customers.csv --embedded --activate; rc=$$?; \
+	@./$(BIN) import samples/customers.csv --embedded --activate --rate 50; rc=$$?; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 3 ]; then exit $$rc; fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x $(PKGS)
 
+# Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
+FUZZ_TARGETS := sheet:FuzzCSV sheet:FuzzXLSX mapping:FuzzLoad mapping:FuzzMapRow emporix:FuzzDecodeError emulator:FuzzParseQuery
+
 fuzz:
-	@echo "fuzz targets: see Makefile"
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
+	done
 
 clean:
 	rm -rf bin

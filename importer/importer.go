@@ -94,6 +94,7 @@ type session struct {
 
 	mu        sync.Mutex
 	bad       int // failed + invalid rows, for --max-errors
+	printed   int // problem lines printed to stderr
 	abortWhy  string
 	abortOnce sync.Once
 	abort     chan struct{} // closed when --max-errors/--stop-on-error trips
@@ -105,22 +106,23 @@ func newSession(cfg Config, command string) *session {
 
 // write records the results of one group and trips the error limit.
 func (s *session) write(results []report.Result) error {
-	bad := 0
+	var problems []report.Result
 	for _, r := range results {
 		if err := s.rep.Write(r); err != nil {
 			return err
 		}
 		if r.Status == report.Failed || r.Status == report.Invalid {
-			bad++
+			problems = append(problems, r)
 		}
 	}
 	s.prog.Add(len(results))
-	if bad == 0 {
+	if len(problems) == 0 {
 		return nil
 	}
 	s.mu.Lock()
-	s.bad += bad
+	s.bad += len(problems)
 	n := s.bad
+	s.printProblems(problems)
 	s.mu.Unlock()
 	limit := s.cfg.MaxErrors
 	if s.cfg.StopOnError {
@@ -133,6 +135,26 @@ func (s *session) write(results []report.Result) error {
 		})
 	}
 	return nil
+}
+
+// maxPrinted caps the problem lines on stderr; the errors file has them all.
+const maxPrinted = 50
+
+// printProblems shows invalid and failed rows on stderr (even with --quiet:
+// they are errors). Called with s.mu held.
+func (s *session) printProblems(rs []report.Result) {
+	if s.cfg.Stderr == nil {
+		return
+	}
+	for _, r := range rs {
+		s.printed++
+		switch {
+		case s.printed <= maxPrinted:
+			fmt.Fprintf(s.cfg.Stderr, "%s: %s\n", r.Status, r.Message)
+		case s.printed == maxPrinted+1:
+			fmt.Fprintf(s.cfg.Stderr, "… more problems in %s\n", s.rep.ErrorsPath())
+		}
+	}
 }
 
 func (s *session) aborted() bool {
