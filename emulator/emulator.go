@@ -41,6 +41,9 @@ type Config struct {
 	Rate float64
 	// FailRate is the probability of a 503 before processing (nothing applied).
 	FailRate float64
+	// ThrottleRate is the probability of a 429 with Retry-After: 1 regardless
+	// of Rate (nothing applied): random throttling for retry tests.
+	ThrottleRate float64
 	// DropAfterCommit is the probability that a write is applied and the
 	// connection then closed without an answer.
 	DropAfterCommit float64
@@ -106,6 +109,7 @@ type Server struct {
 	faultRnd *rand.Rand
 	limiter  *rate.Limiter // nil = unlimited
 	failRate float64
+	throttle float64
 	dropRate float64
 
 	statsMu                                    sync.Mutex
@@ -132,6 +136,7 @@ func New(cfg Config) *Server {
 		now:       time.Now,
 	}
 	s.SetFaults(cfg.Rate, cfg.FailRate, cfg.DropAfterCommit)
+	s.throttle = cfg.ThrottleRate
 	return s
 }
 
@@ -254,6 +259,9 @@ func (s *Server) injectFaults(w http.ResponseWriter) (drop, ok bool) {
 			res.CancelAt(now)
 			limited, retryAfter = true, d
 		}
+	}
+	if !limited && s.throttle > 0 && s.faultRnd.Float64() < s.throttle {
+		limited, retryAfter = true, time.Second
 	}
 	failed := !limited && s.failRate > 0 && s.faultRnd.Float64() < s.failRate
 	if !limited && !failed && s.dropRate > 0 {

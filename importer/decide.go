@@ -122,19 +122,6 @@ func Decide(g *mapping.Group, cur *emporix.Customer, pol Policy) *Plan {
 		p.Create = true
 		p.Body = createBody(g.Customer)
 		p.Changes = append(p.Changes, "created")
-		act := map[string]any{}
-		if pol.Activate {
-			act["active"], act["onHold"] = true, false
-		}
-		for _, f := range []string{"active", "onHold"} {
-			if v, ok := g.Customer[f]; ok && !v.Clear {
-				act[f] = v.S == "true"
-			}
-		}
-		if len(act) > 0 {
-			p.Activation = act
-			p.Changes = append(p.Changes, sortedKeys(act)...)
-		}
 	} else {
 		p.Number = cur.CustomerNumber
 		if p.Number == "" {
@@ -142,17 +129,8 @@ func Decide(g *mapping.Group, cur *emporix.Customer, pol Policy) *Plan {
 		}
 		p.Patch = profilePatch(g.Customer, cur)
 		p.Changes = append(p.Changes, patchNames(p.Patch)...)
-		act := map[string]any{}
-		for f, have := range map[string]*bool{"active": cur.Active, "onHold": cur.OnHold} {
-			if v, ok := g.Customer[f]; ok && !v.Clear && v.S != boolString(have) {
-				act[f] = v.S == "true"
-			}
-		}
-		if len(act) > 0 {
-			p.Activation = act
-			p.Changes = append(p.Changes, sortedKeys(act)...)
-		}
 	}
+	p.SetActivation(g, cur, pol.Activate && cur == nil)
 	var existing []emporix.Address
 	if cur != nil {
 		existing = cur.Addresses
@@ -162,6 +140,42 @@ func Decide(g *mapping.Group, cur *emporix.Customer, pol Policy) *Plan {
 		p.Changes = append(p.Changes, "address.delete")
 	}
 	return p
+}
+
+// SetActivation decides active/onHold (SPEC §4.6): the mapped values, or with
+// activate (a customer this run created) active=true, onHold=false unless
+// mapped. Against an existing customer only differing values are written; a
+// new one gets every wanted value, since its defaults are undocumented (Q2).
+func (p *Plan) SetActivation(g *mapping.Group, cur *emporix.Customer, activate bool) {
+	want := map[string]bool{}
+	if activate {
+		want["active"], want["onHold"] = true, false
+	}
+	for _, f := range []string{"active", "onHold"} {
+		if v, ok := g.Customer[f]; ok && !v.Clear {
+			want[f] = v.S == "true"
+		}
+	}
+	act := map[string]any{}
+	for f, v := range want {
+		if cur == nil {
+			act[f] = v
+			continue
+		}
+		have := cur.Active
+		if f == "onHold" {
+			have = cur.OnHold
+		}
+		if boolString(have) != boolString(&v) {
+			act[f] = v
+		}
+	}
+	p.Activation = nil
+	p.Changes = slices.DeleteFunc(p.Changes, func(c string) bool { return c == "active" || c == "onHold" })
+	if len(act) > 0 {
+		p.Activation = act
+		p.Changes = append(p.Changes, sortedKeys(act)...)
+	}
 }
 
 func createBody(f mapping.Fields) *emporix.Customer {

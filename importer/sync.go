@@ -136,6 +136,7 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, out *outcome) err
 			*plan = *Decide(g, cur, s.policy)
 			if created {
 				plan.Changes = append([]string{"created"}, plan.Changes...)
+				plan.SetActivation(g, cur, s.policy.Activate)
 			}
 			out.number, out.created = plan.Number, created
 			return nil

@@ -34,6 +34,7 @@ in the foreground until interrupted. On exit the state is dumped to --state-out.
 	f.DurationVar(&cfg.Latency, "latency", 0, "latency added to every request")
 	f.Float64Var(&cfg.Rate, "rate", 0, "requests/s beyond which the emulator answers 429 with Retry-After (0 = unlimited)")
 	f.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability of a 503 (request not applied)")
+	f.Float64Var(&cfg.ThrottleRate, "throttle-rate", 0, "probability of a 429 with Retry-After: 1 regardless of --rate")
 	f.Float64Var(&cfg.DropAfterCommit, "drop-after-commit", 0, "probability that a write is applied, then the connection closed without an answer")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 4*time.Hour, "access token lifetime")
 	f.Int64Var(&cfg.Seed, "seed", 1, "random seed for fault injection")
