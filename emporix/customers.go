@@ -193,10 +193,10 @@ func upserted(k *call, r *result, id string) (bool, string, error) {
 // PatchCustomer applies a partial update. It does not create: a missing
 // customer is a 404.
 //
-// The spec gives two bodies: application/merge-patch+json (CustomerPatchDto,
-// RFC 7386: a nil value removes the field) without active/onHold, and
-// application/json (CustomerPatchBySellerDto) with them. So a patch touching
-// active or onHold goes as application/json and must not remove fields.
+// The spec gives two bodies: application/merge-patch+json (CustomerPatchDto)
+// without active/onHold, and application/json (CustomerPatchBySellerDto) with
+// them, so a patch touching active or onHold goes as application/json. The
+// schemas' strings are not nullable: clear a field with "", never nil.
 func (c *Client) PatchCustomer(ctx context.Context, number string, patch map[string]any) error {
 	if err := requireID("customer number", number); err != nil {
 		return err
@@ -206,14 +206,14 @@ func (c *Client) PatchCustomer(ctx context.Context, number string, patch map[str
 		return err
 	}
 	k.contentType = "application/merge-patch+json"
+	for f, v := range patch {
+		if v == nil {
+			return fmt.Errorf("patch customer %s: %s: null is not allowed by the spec; clear with \"\"", number, f)
+		}
+	}
 	_, activation := patch["active"]
 	_, onHold := patch["onHold"]
 	if activation || onHold {
-		for f, v := range patch {
-			if v == nil {
-				return fmt.Errorf("patch customer %s: cannot remove %s in an activation patch", number, f)
-			}
-		}
 		k.contentType = "application/json"
 	}
 	_, err = c.do(ctx, k)

@@ -285,12 +285,10 @@ func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO
 			continue
 		}
 		if get, ok := customerStringFields[k]; ok {
+			// strict: the spec's string properties are not nullable, not even in
+			// a merge-patch body; clients clear a field with "".
 			if isNull(raw) {
-				if mode == modeCreate {
-					add(&ErrorDetail{Field: k, Type: "invalid_type", Message: fmt.Sprintf("Field '%s' must be a string.", k)})
-					continue
-				}
-				*get(c) = ""
+				add(&ErrorDetail{Field: k, Type: "invalid_type", Message: fmt.Sprintf("Field '%s' must be a string.", k)})
 				continue
 			}
 			v, d := decodeString(k, raw)
@@ -370,11 +368,7 @@ func applyB2B(c *Customer, raw json.RawMessage, mode writeMode) *ErrorDetail {
 			d := unknownField("b2b." + k)
 			return &d
 		}
-		if isNull(v) && mode != modeCreate {
-			b.CompanyRegistrationID = ""
-			continue
-		}
-		s, d := decodeString("b2b.companyRegistrationId", v)
+		s, d := decodeString("b2b.companyRegistrationId", v) // strict: not nullable
 		if d != nil {
 			return d
 		}
@@ -448,12 +442,8 @@ func applyAddress(a *Address, body map[string]json.RawMessage, mode writeMode) (
 	for _, k := range slices.Sorted(maps.Keys(body)) {
 		raw := body[k]
 		if get, ok := addressStringFields[k]; ok {
-			if isNull(raw) {
-				if mode == modeCreate {
-					add(&ErrorDetail{Field: k, Type: "invalid_type", Message: fmt.Sprintf("Field '%s' must be a string.", k)})
-					continue
-				}
-				*get(a) = ""
+			if isNull(raw) { // strict: not nullable, as for customers
+				add(&ErrorDetail{Field: k, Type: "invalid_type", Message: fmt.Sprintf("Field '%s' must be a string.", k)})
 				continue
 			}
 			v, d := decodeString(k, raw)
@@ -484,10 +474,6 @@ func applyAddress(a *Address, body map[string]json.RawMessage, mode writeMode) (
 			}
 			a.IsDefault = b
 		case "tags":
-			if isNull(raw) && mode != modeCreate {
-				a.Tags = nil
-				continue
-			}
 			var tags []string
 			if err := json.Unmarshal(raw, &tags); err != nil || tags == nil {
 				add(&ErrorDetail{Field: k, Type: "invalid_type", Message: "Field 'tags' must be an array of strings."})

@@ -367,8 +367,15 @@ func TestPatchSemantics(t *testing.T) {
 	e := newEnv(t, Config{})
 	e.createCustomer("c1", map[string]any{"contactEmail": "c1@example.com", "firstName": "A", "company": "ACME",
 		"mixins": map[string]any{"loyalty": map[string]any{"level": "gold", "points": 3}}})
+	// strict: string properties are not nullable, even in a merge patch.
 	e.do(e.loose, req{method: "PATCH", path: "/customers/c1", ctype: "application/merge-patch+json",
-		body: map[string]any{"company": nil, "lastName": "B", "mixins": map[string]any{"loyalty": map[string]any{"points": nil}}}})
+		body: map[string]any{"company": nil}})
+	if c := e.must(200, req{method: "GET", path: "/customers/c1"}).jsonMap(t); c["company"] != "ACME" {
+		t.Errorf("a rejected null patch changed company: %v", c)
+	}
+	// "" clears; mixins (free-form objects) merge with RFC 7386 null removal.
+	e.do(e.loose, req{method: "PATCH", path: "/customers/c1", ctype: "application/merge-patch+json",
+		body: map[string]any{"company": "", "lastName": "B", "mixins": map[string]any{"loyalty": map[string]any{"points": nil}}}})
 	c := e.must(200, req{method: "GET", path: "/customers/c1?expand=mixin:*"}).jsonMap(t)
 	if _, ok := c["company"]; ok {
 		t.Errorf("company not removed: %v", c)
@@ -379,8 +386,8 @@ func TestPatchSemantics(t *testing.T) {
 	if b, _ := json.Marshal(c["mixins"]); string(b) != `{"loyalty":{"level":"gold"}}` {
 		t.Errorf("mixins = %s", b)
 	}
-	// PUT keeps omitted fields (SPEC §7) and clears fields sent as null.
-	e.do(e.loose, req{method: "PUT", path: "/customers/c1", body: map[string]any{"firstName": nil, "title": "DR"}})
+	// PUT keeps omitted fields (SPEC §7) and clears fields sent as "".
+	e.do(e.loose, req{method: "PUT", path: "/customers/c1", body: map[string]any{"firstName": "", "title": "DR"}})
 	c = e.must(200, req{method: "GET", path: "/customers/c1"}).jsonMap(t)
 	if _, ok := c["firstName"]; ok || c["lastName"] != "B" || c["title"] != "DR" {
 		t.Errorf("after PUT: %v", c)

@@ -16,7 +16,7 @@ type Plan struct {
 	Create bool   // the customer does not exist yet
 	// Body is the create body (Create only): every mapped, non-cleared profile field.
 	Body *emporix.Customer
-	// Patch holds changed profile fields of an existing customer (merge-patch: nil removes).
+	// Patch holds changed profile fields of an existing customer ("" clears).
 	Patch map[string]any
 	// Activation holds active/onHold to PATCH when they differ (or right after a create).
 	Activation map[string]any
@@ -209,7 +209,8 @@ func profilePatch(f mapping.Fields, cur *emporix.Customer) map[string]any {
 		switch {
 		case v.Clear && have == "":
 		case v.Clear:
-			setPatch(patch, name, nil)
+			// The spec's strings are not nullable (even for merge-patch): "" clears.
+			setPatch(patch, name, "")
 		case name == "contactEmail" && strings.EqualFold(v.S, have):
 			// E-mail addresses compare case-insensitively; a case-only difference is not worth a write.
 		case v.S != have:
@@ -338,7 +339,7 @@ func decideAddresses(g *mapping.Group, existing []emporix.Address, pol Policy) (
 			have := addressFields[name](cur)
 			switch {
 			case v.Clear && have != "" && name != "isDefault":
-				ap.Patch[name] = nil
+				ap.Patch[name] = ""
 			case v.Clear:
 			case name == "isDefault":
 				if v.S != have {

@@ -85,7 +85,7 @@ func TestDecideCustomer(t *testing.T) {
 			name:       "clear token removes a present field; unmapped fields untouched",
 			cust:       mapping.Fields{"customerNumber": val("C1"), "company": clearV, "middleName": clearV},
 			cur:        current,
-			wantPatch:  map[string]any{"company": nil},
+			wantPatch:  map[string]any{"company": ""},
 			wantWrites: true,
 		},
 		{

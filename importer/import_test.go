@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/emulator"
 	"github.com/emporix-import/emporix-import/importer"
+	"github.com/emporix-import/emporix-import/internal/apispec"
 )
 
 type env struct {
@@ -261,5 +263,61 @@ func TestMaxErrorsAborts(t *testing.T) {
 		case i > 23 && s != "skipped" && s != "invalid":
 			t.Errorf("row %d = %s after the abort, want skipped", i+2, s)
 		}
+	}
+}
+
+// TestImportRequestsConformToSpec runs whole imports (create, update, replace,
+// activation, match by e-mail, dry run) with every request and response
+// validated against the official OpenAPI spec.
+func TestImportRequestsConformToSpec(t *testing.T) {
+	v := apispec.Load(t)
+	srv := emulator.New(emulator.Config{})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c := srv.Config()
+	client, err := emporix.New(emporix.Config{
+		BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		HTTPClient: &http.Client{Transport: v.Transport(t, nil), Timeout: 10 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(input, mappingFile string, tweak func(*importer.Config)) {
+		t.Helper()
+		cfg := importer.Config{Input: input, MappingFile: mappingFile, Report: filepath.Join(t.TempDir(), "r.csv"),
+			Quiet: true, Client: client, Concurrency: 4, JournalDir: t.TempDir()}
+		if tweak != nil {
+			tweak(&cfg)
+		}
+		if _, err := importer.Import(context.Background(), cfg); err != nil && !errors.Is(err, importer.ErrRowsFailed) {
+			t.Fatal(err)
+		}
+	}
+	run("../samples/customers.csv", "", func(c *importer.Config) { c.Activate = true })
+	run("../samples/shopify-export.csv", "../samples/mappings/shopify.yaml", nil)
+	run("../samples/erp-export.csv", "../samples/mappings/erp.yaml", nil)
+
+	// Change the tenant behind the tool's back, then sync with replace modes.
+	ctx := context.Background()
+	cust, err := client.GetCustomer(ctx, "C1001", "addresses")
+	if err != nil || len(cust.Addresses) == 0 {
+		t.Fatalf("C1001: %+v %v", cust, err)
+	}
+	if err := client.PatchCustomer(ctx, "C1001", map[string]any{"firstName": "Changed", "company": ""}); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.AddTags(ctx, "C1001", cust.Addresses[0].ID, []string{"EXTRA"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.PatchAddress(ctx, "C1001", cust.Addresses[0].ID, map[string]any{"contactPhone": "+1 555"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.AddAddress(ctx, "C1001", &emporix.Address{ContactName: "X", City: "Y", Country: "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	run("../samples/customers.csv", "", func(c *importer.Config) { c.DryRun = true })
+	run("../samples/customers.csv", "", func(c *importer.Config) { c.ReplaceAddresses, c.ReplaceTags = true, true })
+	if srv.Stats().Writes == 0 {
+		t.Fatal("no writes were validated")
 	}
 }

@@ -1,0 +1,208 @@
+package emporix_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/emporix-import/emporix-import/emporix"
+	"github.com/emporix-import/emporix-import/emulator"
+	"github.com/emporix-import/emporix-import/internal/apispec"
+)
+
+// The conformance suite: the seed tutorial flow and the documented error cases
+// through the real client against the emulator, every request and response
+// validated against ../shared/emporix/customer-service.yml (and the OAuth spec).
+
+type fixture struct {
+	srv    *emulator.Server
+	client *emporix.Client
+}
+
+// newFixture mounts the emulator under a path prefix (catching absolute-URL
+// bugs) behind a spec-validating transport.
+func newFixture(t *testing.T, cfg emulator.Config, mode apispec.Mode, tweak func(*emporix.Config)) *fixture {
+	t.Helper()
+	v := apispec.Load(t)
+	srv := emulator.New(cfg)
+	mux := http.NewServeMux()
+	mux.Handle("/prefix/", http.StripPrefix("/prefix", srv))
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	def := srv.Config()
+	ccfg := emporix.Config{
+		BaseURL: hs.URL + "/prefix", Tenant: def.Tenant, ClientID: def.ClientID, ClientSecret: def.ClientSecret,
+		HTTPClient:   &http.Client{Transport: v.TransportMode(t, nil, mode), Timeout: 10 * time.Second},
+		RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond, RetryAfterMax: 5 * time.Millisecond,
+		MaxRetries: 50,
+	}
+	if tweak != nil {
+		tweak(&ccfg)
+	}
+	c, err := emporix.New(ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{srv: srv, client: c}
+}
+
+func TestConformanceSeedTutorial(t *testing.T) {
+	f := newFixture(t, emulator.Config{}, apispec.Both, nil)
+	ctx := context.Background()
+	c := f.client
+
+	id, err := c.CreateCustomer(ctx, &emporix.Customer{
+		ID: "C-1001", ContactEmail: "john.doe@example.com", Title: "MR", FirstName: "John", LastName: "Doe",
+		ContactPhone: "+49 30 1234567", Company: "Doe Ltd", PreferredCurrency: "EUR",
+	}, false)
+	if err != nil || id != "C-1001" {
+		t.Fatalf("create = %q, %v; want 201 {id: C-1001}", id, err)
+	}
+	created, _, err := c.UpsertCustomer(ctx, "C-1001", map[string]any{"contactEmail": "john@example.com", "preferredLanguage": "de_DE"}, false)
+	if err != nil || created {
+		t.Fatalf("upsert = created %v, %v; want 204 update", created, err)
+	}
+	addrID, err := c.AddAddress(ctx, "C-1001", &emporix.Address{
+		ContactName: "John Doe", Street: "Platz der Republik", StreetNumber: "1", ZipCode: "11011",
+		City: "Berlin", Country: "DE", Tags: []string{"BILLING", "SHIPPING"},
+	})
+	if err != nil || addrID == "" {
+		t.Fatalf("add address = %q, %v", addrID, err)
+	}
+	if err := c.AddTags(ctx, "C-1001", addrID, []string{"PRIMARY_CONTACT"}); err != nil {
+		t.Fatalf("add tag: %v", err)
+	}
+	if err := c.PatchCustomer(ctx, "C-1001", map[string]any{"active": true, "onHold": false}); err != nil {
+		t.Fatalf("patch: %v", err)
+	}
+	got, err := c.GetCustomer(ctx, "C-1001", "addresses", "accounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The PUT omitted title, contactPhone and company: they are still there.
+	if got.ContactEmail != "john@example.com" || got.PreferredLanguage != "de_DE" || got.Title != "MR" ||
+		got.ContactPhone != "+49 30 1234567" || got.Company != "Doe Ltd" {
+		t.Errorf("profile after the flow: %+v", got)
+	}
+	if got.Active == nil || !*got.Active || got.OnHold == nil || *got.OnHold {
+		t.Errorf("active/onHold = %v/%v", got.Active, got.OnHold)
+	}
+	if len(got.Addresses) != 1 || !slices.Equal(got.Addresses[0].Tags, []string{"BILLING", "SHIPPING", "PRIMARY_CONTACT"}) {
+		t.Errorf("addresses = %+v", got.Addresses)
+	}
+	if len(got.Accounts) != 1 {
+		t.Errorf("accounts = %+v", got.Accounts)
+	}
+	found, err := c.FindByEmail(ctx, "john@example.com")
+	if err != nil || len(found) != 1 || found[0].CustomerNumber != "C-1001" {
+		t.Errorf("find by e-mail = %+v, %v", found, err)
+	}
+}
+
+func TestConformanceErrors(t *testing.T) {
+	ctx := context.Background()
+	seed := func(t *testing.T, c *emporix.Client) {
+		t.Helper()
+		if _, _, err := c.UpsertCustomer(ctx, "C1", &emporix.Customer{ContactEmail: "a+b@example.com"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("duplicate e-mail is 409", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{}, apispec.Both, nil)
+		seed(t, f.client)
+		_, err := f.client.CreateCustomer(ctx, &emporix.Customer{ContactEmail: "A+B@example.com"}, false)
+		var ae *emporix.APIError
+		if !emporix.IsConflict(err) || !errors.As(err, &ae) || ae.Type != "conflict_resource" {
+			t.Fatalf("err = %v, want 409 conflict_resource", err)
+		}
+		if found, _ := f.client.FindByEmail(ctx, "a+b@example.com"); len(found) != 1 {
+			t.Errorf("a '+' in the e-mail must survive the query: found %d", len(found))
+		}
+	})
+	t.Run("unknown customer is 404", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{}, apispec.Both, nil)
+		_, err := f.client.GetCustomer(ctx, "NOPE")
+		var ae *emporix.APIError
+		if !emporix.IsNotFound(err) || !errors.As(err, &ae) || ae.Message != "Customer not Found" || len(ae.Details) != 1 {
+			t.Fatalf("err = %#v", err)
+		}
+	})
+	t.Run("missing scope is 403", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{Scopes: []string{emulator.ScopeCustomerRead}}, apispec.Both,
+			func(c *emporix.Config) { c.Scopes = []string{emulator.ScopeCustomerRead} })
+		_, _, err := f.client.UpsertCustomer(ctx, "C1", &emporix.Customer{ContactEmail: "x@example.com"}, false)
+		if emporix.StatusOf(err) != http.StatusForbidden {
+			t.Fatalf("err = %v, want 403", err)
+		}
+	})
+	t.Run("wrong tenant is 403", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{Tenant: "tenanta"}, apispec.Both, func(c *emporix.Config) { c.Tenant = "tenantb" })
+		_, err := f.client.GetCustomer(ctx, "C1")
+		if emporix.StatusOf(err) != http.StatusForbidden {
+			t.Fatalf("err = %v, want 403", err)
+		}
+	})
+	t.Run("expired token is renewed once", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{}, apispec.Both, nil)
+		seed(t, f.client)
+		f.srv.ExpireTokens()
+		if _, err := f.client.GetCustomer(ctx, "C1"); err != nil {
+			t.Fatal(err)
+		}
+		if st := f.client.Stats(); st.AuthRenewals != 1 {
+			t.Errorf("renewals = %d, want 1", st.AuthRenewals)
+		}
+		if n := f.srv.Stats().TokensIssued; n != 2 {
+			t.Errorf("tokens issued = %d, want 2", n)
+		}
+	})
+	t.Run("429 with Retry-After is retried", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{ThrottleRate: 0.5, Seed: 3}, apispec.Both, nil)
+		seed(t, f.client)
+		for range 20 {
+			if _, err := f.client.GetCustomer(ctx, "C1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st := f.client.Stats(); st.RateLimited == 0 || st.Retries < st.RateLimited {
+			t.Errorf("stats %+v: want 429s, each retried", st)
+		}
+	})
+	t.Run("503 is retried, nothing lost", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{FailRate: 0.5, Seed: 5}, apispec.Both, nil)
+		for i := range 10 {
+			num := "C" + string(rune('A'+i))
+			if _, _, err := f.client.UpsertCustomer(ctx, num, &emporix.Customer{ContactEmail: num + "@example.com"}, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(f.srv.State().Customers); n != 10 || f.srv.Stats().Failed == 0 {
+			t.Errorf("%d customers after %d injected 503s", n, f.srv.Stats().Failed)
+		}
+	})
+	t.Run("drop after commit: idempotent calls retry, POST reports an unknown outcome", func(t *testing.T) {
+		// A dropped answer is a transport error: responses cannot be validated.
+		f := newFixture(t, emulator.Config{DropAfterCommit: 1}, apispec.Both, nil)
+		_, err := f.client.CreateCustomer(ctx, &emporix.Customer{ContactEmail: "p@example.com"}, false)
+		if !errors.Is(err, emporix.ErrOutcomeUnknown) {
+			t.Fatalf("POST with a dropped answer: %v, want ErrOutcomeUnknown", err)
+		}
+		if n := len(f.srv.State().Customers); n != 1 {
+			t.Fatalf("%d customers: the POST was applied once and not repeated", n)
+		}
+		f.srv.SetFaults(0, 0, 0.5)
+		for i := range 10 {
+			num := "D" + string(rune('A'+i))
+			if _, _, err := f.client.UpsertCustomer(ctx, num, &emporix.Customer{ContactEmail: num + "@example.com"}, false); err != nil {
+				t.Fatalf("PUT under drops: %v", err)
+			}
+		}
+		if n := len(f.srv.State().Customers); n != 11 || f.srv.Stats().Dropped < 2 {
+			t.Errorf("%d customers, %d drops", n, f.srv.Stats().Dropped)
+		}
+	})
+}
