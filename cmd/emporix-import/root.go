@@ -49,6 +49,7 @@ type commonOptions struct {
 	report      string
 	summaryJSON string
 	quiet       bool
+	debug       bool
 	logFormat   string
 }
 
@@ -58,12 +59,16 @@ func (o *commonOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.report, "report", "", "report path (.csv or .xlsx); default reports/<input-stem>-<UTC time>.<input format>")
 	f.StringVar(&o.summaryJSON, "summary-json", "", "also write the run summary as JSON to this path")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress output; only errors and the summary line")
+	f.BoolVar(&o.debug, "debug", false, "log every API request (method, path, status, attempt, duration) on stderr; never secrets or tokens")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text | json")
 }
 
 func (o *commonOptions) logger(stderr io.Writer) (*slog.Logger, error) {
 	level := slog.LevelInfo
-	if o.quiet {
+	switch {
+	case o.debug:
+		level = slog.LevelDebug
+	case o.quiet:
 		level = slog.LevelWarn
 	}
 	hopts := &slog.HandlerOptions{Level: level}
