@@ -114,10 +114,20 @@ type authTransport struct {
 	tokens *tokenCache
 	next   http.RoundTripper
 	stats  *counters
+	// limiter is waited for before the token is taken, not after: a wait can
+	// last seconds after a 429, long enough for a just-taken token to expire
+	// on the way (a 401 on the replay too, which fails the whole run).
+	limiter Limiter
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	if t.limiter != nil {
+		if err := t.limiter.Wait(ctx); err != nil {
+			closeReqBody(req)
+			return nil, &limiterError{err: err}
+		}
+	}
 	tok, err := t.tokens.token(ctx)
 	if err != nil {
 		closeReqBody(req)
@@ -167,8 +177,8 @@ func closeReqBody(req *http.Request) {
 	}
 }
 
-// meteredTransport waits for the limiter before each API attempt, counts
-// attempts and 429s, and feeds 429s back to an adaptive limiter.
+// meteredTransport counts attempts and 429s and feeds 429s back to an
+// adaptive limiter (authTransport does the waiting, before it takes a token).
 type meteredTransport struct {
 	next    http.RoundTripper
 	limiter Limiter
@@ -184,12 +194,6 @@ func (e *limiterError) Error() string { return "rate limiter: " + e.err.Error() 
 func (e *limiterError) Unwrap() error { return e.err }
 
 func (t *meteredTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.limiter != nil {
-		if err := t.limiter.Wait(req.Context()); err != nil {
-			closeReqBody(req)
-			return nil, &limiterError{err: err}
-		}
-	}
 	t.stats.requests.Add(1)
 	resp, err := t.next.RoundTrip(req)
 	switch {

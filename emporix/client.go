@@ -163,7 +163,7 @@ func New(cfg Config) (*Client, error) {
 		AuthStyle:    oauth2.AuthStyleInParams,
 	}, &http.Client{Transport: next, Timeout: base.Timeout, CheckRedirect: noRedirect})
 	c.http = &http.Client{
-		Transport: &authTransport{tokens: tokens, stats: &c.stats, next: &meteredTransport{
+		Transport: &authTransport{tokens: tokens, stats: &c.stats, limiter: cfg.Limiter, next: &meteredTransport{
 			next: next, limiter: cfg.Limiter, stats: &c.stats, retryAfter: c.retryAfter,
 		}},
 		Timeout: base.Timeout,

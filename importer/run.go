@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -99,15 +100,38 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	}
 
 	// Work in flight must survive ctx's cancellation; only a fatal error stops it.
-	eg, work := errgroup.WithContext(context.WithoutCancel(ctx))
-	jobs := make(chan *mapping.Group)
+	base, stop := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stop(nil)
+	eg, work := errgroup.WithContext(base)
+	var interrupted atomic.Bool
+	// skip reports a group that is not sent to the workers.
+	skip := func(g *mapping.Group) error {
+		if ctx.Err() != nil {
+			interrupted.Store(true)
+		}
+		return s.write(skippedResults(g, stopReason(ctx, work, s)))
+	}
+	// send hands a job to the workers unless the run is stopping.
+	jobs := make(chan job)
+	send := func(j job) error {
+		if stopReason(ctx, work, s) == "" {
+			select {
+			case jobs <- j:
+				return nil
+			case <-ctx.Done():
+			case <-work.Done():
+			case <-s.abort:
+			}
+		}
+		return skip(j.g)
+	}
 	for range cfg.Concurrency {
 		eg.Go(func() error {
-			for g := range jobs {
-				out := sy.sync(work, g)
-				results := groupResults(g, out, cfg.DryRun)
+			for j := range jobs {
+				out := sy.sync(work, j)
+				results := groupResults(j.g, out, cfg.DryRun)
 				if jr != nil && allOK(results) {
-					if err := jr.record(g.Key, results); err != nil {
+					if err := jr.record(j.g.Key, results); err != nil {
 						return err
 					}
 				}
@@ -121,8 +145,50 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 			return nil
 		})
 	}
+	// Lookups: one list request finds the current state of a batch of
+	// customers, so an unchanged customer costs 1/lookupBatch of a request.
+	batches := make(chan []*mapping.Group)
+	var lookups errgroup.Group
+	for range max(1, cfg.Concurrency/2) {
+		lookups.Go(func() error {
+			for b := range batches {
+				found := sy.lookup(work, b)
+				for _, g := range b {
+					j := job{g: g}
+					j.cur, j.known = found(g)
+					if err := send(j); err != nil {
+						stop(err)
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	}
 
-	interrupted := false
+	var batch []*mapping.Group
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		b := batch
+		batch = nil
+		if stopReason(ctx, work, s) == "" {
+			select {
+			case batches <- b:
+				return nil
+			case <-ctx.Done():
+			case <-work.Done():
+			case <-s.abort:
+			}
+		}
+		for _, g := range b {
+			if err := skip(g); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	runErr := plan.Emit(context.WithoutCancel(ctx), func(g *mapping.Group) error {
 		if !g.Valid() {
 			return s.write(invalidResults(g, report.Invalid))
@@ -132,27 +198,27 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 				return s.write(done)
 			}
 		}
-		why := stopReason(ctx, work, s)
-		if why == "" {
-			select {
-			case jobs <- g:
-				return nil
-			case <-ctx.Done():
-			case <-work.Done():
-			case <-s.abort:
-			}
-			why = stopReason(ctx, work, s)
+		if stopReason(ctx, work, s) != "" {
+			return skip(g)
 		}
-		if ctx.Err() != nil {
-			interrupted = true
+		batch = append(batch, g)
+		if len(batch) < lookupBatch {
+			return nil
 		}
-		return s.write(skippedResults(g, why))
+		return flush()
 	})
+	if runErr == nil {
+		runErr = flush()
+	} else {
+		batch = nil
+	}
+	close(batches)
+	lookupErr := lookups.Wait()
 	close(jobs)
-	workErr := eg.Wait()
+	workErr := errors.Join(lookupErr, eg.Wait())
 
 	err = errors.Join(runErr, workErr)
-	if err == nil && interrupted {
+	if err == nil && interrupted.Load() {
 		err = ErrInterrupted
 	}
 	return s.finish(report.Summary{DryRun: cfg.DryRun}, err)
@@ -194,13 +260,7 @@ func stopReason(ctx, work context.Context, s *session) string {
 
 // preflight makes one cheap authenticated read.
 func preflight(ctx context.Context, api API) error {
-	lister, ok := api.(interface {
-		ListCustomers(context.Context, emporix.ListOptions) ([]emporix.Customer, error)
-	})
-	if !ok {
-		return nil
-	}
-	if _, err := lister.ListCustomers(ctx, emporix.ListOptions{PageSize: 1, PageNumber: 1}); err != nil {
+	if _, err := api.ListCustomers(ctx, emporix.ListOptions{PageSize: 1, PageNumber: 1}); err != nil {
 		return fmt.Errorf("connection check: %w", err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 // implements it against the real service and the emulator alike.
 type API interface {
 	GetCustomer(ctx context.Context, number string, expand ...string) (*emporix.Customer, error)
+	ListCustomers(ctx context.Context, opts emporix.ListOptions) ([]emporix.Customer, error)
 	FindByEmail(ctx context.Context, email string, expand ...string) ([]emporix.Customer, error)
 	CreateCustomer(ctx context.Context, c *emporix.Customer, sendPasswordReset bool) (string, error)
 	UpsertCustomer(ctx context.Context, number string, body any, sendPasswordReset bool) (bool, string, error)
@@ -48,11 +49,87 @@ type outcome struct {
 	addrErr map[int]error // per-address failures by plan index
 }
 
-// sync finds, decides and (unless dry run) applies one valid group.
-func (s *syncer) sync(ctx context.Context, g *mapping.Group) *outcome {
-	cur, err := s.find(ctx, g)
-	if err != nil {
-		return &outcome{err: fmt.Errorf("find: %w", err)}
+// job is one valid group for a worker, with its current state when a batch
+// lookup already found it.
+type job struct {
+	g     *mapping.Group
+	cur   *emporix.Customer // current state (nil = missing) when known
+	known bool
+}
+
+// lookupBatch is how many customers one list request looks up.
+const lookupBatch = 50
+
+// lookup reads the current state of a batch of groups with one list request
+// (q=id:(a,b,…) or contactEmail:("a","b",…), expand=addresses). It returns a
+// function telling, per group, the customer and whether that is certain.
+// Without a customer number in the tenant's answer, a group is certainly
+// missing only when matched by number: e-mail matches may differ in case, so
+// those fall back to a single lookup. A failed batch request is not an error:
+// each group is then looked up on its own.
+func (s *syncer) lookup(ctx context.Context, groups []*mapping.Group) func(*mapping.Group) (*emporix.Customer, bool) {
+	byEmail := s.match == mapping.MatchContactEmail
+	vals := make([]string, 0, len(groups))
+	for _, g := range groups {
+		v := g.Key
+		if byEmail {
+			v = g.Email()
+		}
+		vals = append(vals, quoteQ(v))
+	}
+	field := "id"
+	if byEmail {
+		field = "contactEmail"
+	}
+	found, err := s.api.ListCustomers(ctx, emporix.ListOptions{
+		Q: field + ":(" + strings.Join(vals, ",") + ")", Expand: []string{"addresses"},
+		PageNumber: 1, PageSize: len(groups),
+	})
+	if err != nil || len(found) > len(groups) {
+		return func(*mapping.Group) (*emporix.Customer, bool) { return nil, false }
+	}
+	index := map[string]*emporix.Customer{}
+	for i := range found {
+		c := &found[i]
+		k := c.CustomerNumber
+		if byEmail {
+			k = strings.ToLower(c.ContactEmail)
+		}
+		if _, dup := index[k]; dup {
+			index[k] = nil // ambiguous: let the single lookup decide (and explain)
+			continue
+		}
+		index[k] = c
+	}
+	return func(g *mapping.Group) (*emporix.Customer, bool) {
+		k := g.Key
+		if byEmail {
+			k = strings.ToLower(g.Email())
+		}
+		c, ok := index[k]
+		switch {
+		case ok && c != nil:
+			return c, true
+		case ok: // ambiguous
+			return nil, false
+		}
+		return nil, !byEmail
+	}
+}
+
+// quoteQ quotes a value for the q query language.
+func quoteQ(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+}
+
+// sync finds (unless the job knows), decides and (unless dry run) applies one valid group.
+func (s *syncer) sync(ctx context.Context, j job) *outcome {
+	g, cur := j.g, j.cur
+	if !j.known {
+		var err error
+		if cur, err = s.find(ctx, g); err != nil {
+			return &outcome{err: fmt.Errorf("find: %w", err)}
+		}
 	}
 	plan := Decide(g, cur, s.policy)
 	out := &outcome{plan: plan, number: plan.Number, created: plan.Create}

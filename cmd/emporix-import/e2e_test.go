@@ -142,6 +142,10 @@ func TestImportEndToEnd(t *testing.T) {
 		if w := ten.Stats().Writes; w != 0 {
 			t.Errorf("re-import made %d writes, want 0", w)
 		}
+		// One batched list request finds all customers (plus the connection check).
+		if r := ten.Stats().Requests; r != 2 {
+			t.Errorf("re-import made %d requests, want 2", r)
+		}
 	})
 
 	t.Run("a changed e-mail is exactly one customer write", func(t *testing.T) {
