@@ -142,9 +142,9 @@ func TestImportEndToEnd(t *testing.T) {
 		if w := ten.Stats().Writes; w != 0 {
 			t.Errorf("re-import made %d writes, want 0", w)
 		}
-		// One batched list request finds all customers (plus the connection check).
-		if r := ten.Stats().Requests; r != 2 {
-			t.Errorf("re-import made %d requests, want 2", r)
+		// A token, the connection check and one batched list request for all customers.
+		if r := ten.Stats().Requests; r != 3 {
+			t.Errorf("re-import made %d requests, want 3", r)
 		}
 	})
 
