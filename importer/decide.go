@@ -30,7 +30,6 @@ type Plan struct {
 // AddressPlan reconciles one distinct sheet address with the tenant.
 type AddressPlan struct {
 	Key        string // normalised content key
-	Seqs       []int  // sheet rows (Seq) whose blocks resolve to this address
 	ID         string // existing address id; "" = create
 	Body       *emporix.Address
 	Patch      map[string]any
@@ -305,9 +304,6 @@ func decideAddresses(g *mapping.Group, existing []emporix.Address, pol Policy) (
 				planByKey[k] = ap
 				plans = append(plans, ap)
 				fields[k] = mapping.Fields{}
-			}
-			if !slices.Contains(ap.Seqs, r.Seq) {
-				ap.Seqs = append(ap.Seqs, r.Seq)
 			}
 			// The same address on several rows: the first non-empty value of each field wins,
 			// tags are the union.

@@ -45,7 +45,7 @@ func newEnv(t *testing.T, cfg emulator.Config) *env {
 func (e *env) config(t *testing.T, input string) importer.Config {
 	return importer.Config{
 		Input: input, Report: filepath.Join(t.TempDir(), "report.csv"), Quiet: true,
-		Client: e.client, Stats: e.client.Stats, Concurrency: 8,
+		Client: e.client, Stats: e.client.Stats, Concurrency: 8, MaxRetries: 20,
 	}
 }
 
@@ -152,7 +152,7 @@ func TestImportUnderFaults(t *testing.T) {
 					t.Fatal(err)
 				}
 				if got := reportStatuses(t, cfg.Report); !slices.Equal(got, want) {
-					t.Errorf("statuses under faults:\n%v\nwant:\n%v", got, want)
+					t.Errorf("statuses under faults:\n%v\nwant:\n%v\nmessages: %q", got, want, reportColumn(t, cfg.Report, "import_message"))
 				}
 				st := faulty.srv.Stats()
 				if prof.mustHit && (st.Failed == 0 || st.TooMany == 0 || st.Dropped == 0) {

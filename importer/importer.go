@@ -42,6 +42,7 @@ type Config struct {
 	Stats             func() emporix.Stats // request counters for the summary; may be nil
 	DryRun            bool
 	Concurrency       int
+	MaxRetries        int // also bounds look-up-then-retry rounds of creates with an unknown outcome
 	MaxErrors         int // abort after this many failed/invalid rows; 0 = unlimited
 	StopOnError       bool
 	ReplaceAddresses  bool

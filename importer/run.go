@@ -91,6 +91,7 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		match:             m.Match,
 		dryRun:            cfg.DryRun,
 		sendPasswordReset: cfg.SendPasswordReset,
+		createAttempts:    1 + cfg.MaxRetries,
 		policy: Policy{
 			Activate:         cfg.Activate,
 			ReplaceAddresses: cfg.ReplaceAddresses,

@@ -27,10 +27,6 @@ type API interface {
 	RemoveTags(ctx context.Context, number, id string, tags []string) error
 }
 
-// maxCreateAttempts bounds how often a create whose outcome stayed unknown is
-// looked up and tried again.
-const maxCreateAttempts = 3
-
 // syncer executes plans for one run.
 type syncer struct {
 	api               API
@@ -38,6 +34,9 @@ type syncer struct {
 	match             string // mapping match key
 	dryRun            bool
 	sendPasswordReset bool
+	// createAttempts bounds how often a create whose outcome stayed unknown
+	// is looked up and tried again (1 + --max-retries).
+	createAttempts int
 }
 
 // outcome is what happened to one group.
@@ -218,7 +217,7 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, out *outcome) err
 			out.number, out.created = plan.Number, created
 			return nil
 		}
-		if conflict || attempt >= maxCreateAttempts {
+		if conflict || attempt >= s.createAttempts {
 			return fmt.Errorf("create: %w", err)
 		}
 	}
@@ -301,7 +300,7 @@ func (s *syncer) createAddress(ctx context.Context, number string, ap *AddressPl
 				return nil
 			}
 		}
-		if attempt >= maxCreateAttempts {
+		if attempt >= s.createAttempts {
 			return fmt.Errorf("add address: %w", err)
 		}
 	}

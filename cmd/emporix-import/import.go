@@ -135,6 +135,7 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		Stats:             client.Stats,
 		DryRun:            o.dryRun,
 		Concurrency:       o.concurrency,
+		MaxRetries:        o.maxRetries,
 		MaxErrors:         o.maxErrors,
 		StopOnError:       o.stopOnError,
 		ReplaceAddresses:  o.addresses == "replace",

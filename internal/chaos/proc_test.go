@@ -168,7 +168,13 @@ type faultCounter struct {
 	requests, failed, tooMany, dropped   atomic.Int64
 	tokens, clientGone, otherUpstreamErr atomic.Int64
 	writes                               atomic.Int64 // customer API requests other than GET and search
+	transport                            *http.Transport
 }
+
+// closeIdle closes the proxy's idle upstream connections. The emulator's
+// graceful shutdown waits up to 5 s for connections that never carried a
+// request (net/http's transport dials spares) and then exits 1.
+func (fc *faultCounter) closeIdle() { fc.transport.CloseIdleConnections() }
 
 func newFaultCounter(t *testing.T, upstream string) *faultCounter {
 	t.Helper()
@@ -180,7 +186,8 @@ func newFaultCounter(t *testing.T, upstream string) *faultCounter {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	// Never replays non-idempotent requests (net/http's rule), so a dropped
 	// POST/PUT/PATCH/DELETE reaches the importer as a dropped connection.
-	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true, IdleConnTimeout: 30 * time.Second}
+	fc.transport = &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true, IdleConnTimeout: 30 * time.Second}
+	rp.Transport = fc.transport
 	rp.ModifyResponse = func(resp *http.Response) error {
 		switch {
 		case resp.StatusCode == http.StatusServiceUnavailable:
