@@ -22,8 +22,12 @@ demo: build
 	@./$(BIN) import samples/customers.csv --embedded --activate --rate 50; rc=$$?; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 3 ]; then exit $$rc; fi
 
+# bench: quick per-package micro-benchmarks, then the scenario harness
+# (internal/bench), which ends with the table of ratios against the goals.
+# Runs in about 4 minutes on 2 cores; see BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x $(PKGS)
+	$(GO) test -run '^$$' -bench 'CSVRead|XLSXRead|MapRow|Prepare|Emit|WriteCSV' -benchmem -benchtime 1x ./sheet/ ./mapping/ ./report/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./internal/bench/
 
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
 FUZZ_TARGETS := sheet:FuzzCSV sheet:FuzzXLSX mapping:FuzzLoad mapping:FuzzMapRow emporix:FuzzDecodeError emulator:FuzzParseQuery
@@ -34,6 +38,12 @@ fuzz:
 		echo "== $$fn ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
 	done
+
+# chaos: the chaos test at full size (internal/chaos): 2000 customers through
+# injected faults (503, 429, dropped answers, 2 s tokens) and three SIGKILLs
+# with --resume, per match mode; the small version runs in `make test`.
+chaos:
+	CHAOS_CUSTOMERS=2000 $(GO) test -count=1 -run TestChaos -v -timeout 30m ./internal/chaos/
 
 clean:
 	rm -rf bin

@@ -153,7 +153,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	next := base.Transport
 	if next == nil {
-		next = http.DefaultTransport
+		// The default keeps 2 idle connections per host: with concurrent
+		// workers most requests would pay for a new TCP+TLS connection.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		next = t
 	}
 	tokens := newTokenCache(clientcredentials.Config{
 		ClientID:     cfg.ClientID,

@@ -22,9 +22,12 @@ import (
 // simply synced again, and sync is idempotent (find before create, addresses
 // matched by content).
 type journal struct {
-	mu   sync.Mutex
-	f    *os.File
-	done map[string][]journalRow // group key → its rows' results (resume only)
+	mu      sync.Mutex // guards writes and written
+	written uint64     // records written so far
+	syncMu  sync.Mutex // one fsync at a time
+	synced  uint64     // records covered by the last fsync; guarded by syncMu
+	f       *os.File
+	done    map[string][]journalRow // group key → its rows' results (resume only)
 }
 
 type journalHeader struct {
@@ -173,13 +176,28 @@ func (j *journal) append(v any) error {
 	}
 	b = append(b, '\n')
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	if _, err := j.f.Write(b); err != nil {
+	_, err = j.f.Write(b)
+	j.written++
+	mine := j.written
+	j.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	// Group commit: a record is durable once an fsync that started after it
+	// was written has finished. Workers waiting here share one fsync, so the
+	// journal costs one fsync per round of workers, not one per customer.
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.synced >= mine {
+		return nil
+	}
+	j.mu.Lock()
+	covered := j.written
+	j.mu.Unlock()
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	j.synced = covered
 	return nil
 }
 

@@ -11,7 +11,7 @@
 //
 //	CHAOS_CUSTOMERS   number of generated customers (default 200)
 //	CHAOS_SEED        seed for data, kill points and emulator faults (default 1)
-//	CHAOS_RATE        emulator --rate (default 50, 200 below 1000 customers)
+//	CHAOS_RATE        emulator --rate (default 50, 500 below 1000 customers)
 //	CHAOS_SUMMARY     also append the one-line result summaries to this file
 //	EMPORIX_IMPORT_BIN use this binary instead of building cmd/emporix-import
 package chaos
