@@ -2,6 +2,8 @@ package emporix
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"math"
 	"sync"
 	"time"
@@ -132,6 +134,9 @@ func (l *AdaptiveLimiter) Succeeded() {
 	l.mu.Lock()
 	l.roll(l.now())
 	l.winOK++
+	if os.Getenv("LIMTRACE") != "" && l.now().Sub(l.created) < 3*time.Second {
+		fmt.Fprintf(os.Stderr, "T %v ok\n", l.now().Sub(l.created))
+	}
 	l.mu.Unlock()
 }
 
@@ -146,6 +151,9 @@ func (l *AdaptiveLimiter) Throttled(retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	if os.Getenv("LIMTRACE") != "" {
+		fmt.Fprintf(os.Stderr, "T %v 429 ra=%v ok=%d\n", now.Sub(l.created), retryAfter, l.winOK)
+	}
 	l.advance(now)
 	if until := now.Add(retryAfter); until.After(l.pauseUntil) {
 		l.pauseUntil = until
