@@ -33,10 +33,12 @@ func ListenAndServe(ctx context.Context, addr string, cfg Config, stateOut strin
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		// Give requests in flight a moment, then close whatever is left: an
+		// idle keep-alive connection must not turn a clean stop into an error.
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		if err := hs.Shutdown(shutCtx); err != nil {
-			serveErr = fmt.Errorf("emulator: shutdown: %w", err)
+			_ = hs.Close()
 		}
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {

@@ -130,6 +130,13 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		eg.Go(func() error {
 			for j := range jobs {
 				out := sy.sync(work, j)
+				if out.err != nil && work.Err() != nil && errors.Is(out.err, context.Canceled) {
+					// Cut short by another worker's fatal error, not failed on its own.
+					if err := skip(j.g); err != nil {
+						return err
+					}
+					continue
+				}
 				results := groupResults(j.g, out, cfg.DryRun)
 				if jr != nil && allOK(results) {
 					if err := jr.record(j.g.Key, results); err != nil {
