@@ -41,10 +41,14 @@ const (
 	slowStartGrowth   = 2.0   // growth per second above a provisional limit
 	unlimitedAfter    = 2.0   // with no ceiling, drop limiting once rate > 2 × limit
 
-	// Admitted-rate estimate: successes over the last estimateWindow,
-	// normalised by the time actually observed (at least minObserved).
-	estimateWindow = time.Second
-	minObserved    = 100 * time.Millisecond
+	// Admitted-rate estimate: successes counted in windowBuckets slices of
+	// bucketWidth (about the last second), divided by the active time those
+	// slices cover (at least minObserved). Less than fullWindow of it makes
+	// a provisional estimate.
+	windowBuckets = 10
+	bucketWidth   = 100 * time.Millisecond
+	minObserved   = 100 * time.Millisecond
+	fullWindow    = 500 * time.Millisecond
 
 	// pauseAllAfter: a Retry-After longer than this is a quota-style signal
 	// and pauses every caller; shorter ones only delay the request that got
@@ -57,13 +61,18 @@ const (
 // whose rate follows the server's 429 answers. Safe for concurrent use.
 //
 // Estimating the limit: every answer other than 429 counts as admitted. The
-// admitted rate is the count over the last second divided by the time
-// actually observed (since the first request, the last idle gap or the end of
-// a pause; at least 100 ms), so a 429 that arrives 20 ms into a run yields a
-// rate near the server's limit instead of a raw count of a few requests. An
-// estimate from less than a full second is provisional (a server's burst
-// inflates it, too few answers deflate it); a 429 with nothing admitted yet
-// and less than a second observed carries no information and changes nothing.
+// admitted rate is the count over the last second divided by the time in it
+// during which requests were sent or answered (in 100 ms slices), so that a
+// second in which every caller sat in a Retry-After does not dilute it. When
+// that active time is under half a second (the run just started, or a
+// server's burst admitted everything at once), the count is divided by the
+// time since activity began instead (at most a second, at least 100 ms;
+// activity begins with the first request, after an idle second with no
+// Retry-After pending, and at the end of a pause of all callers). So a 429
+// that arrives 20 ms into a run yields a rate near the server's limit, not a
+// raw count of a few requests. An estimate from less than half a second is
+// provisional (a burst inflates it, few answers make it noisy); a 429 before
+// anything was admitted in such a short window changes nothing.
 //
 // Reacting to a 429 (at most once per one-second cooldown, so that a volley of
 // 429s from requests already in flight is one event): rate = 0.9 × min(rate,
@@ -74,7 +83,7 @@ const (
 // limit, then slowly (+0.5 % of the limit per second) up to it, then above it
 // with an increase that grows ×1.5 per second, in case the limit was
 // underestimated or has been raised. Above a provisional limit the rate
-// doubles every second instead, until a 429 from a full window settles it.
+// doubles every second instead, until a 429 with a full window settles it.
 // The rate never exceeds the configured ceiling; with no ceiling it returns
 // to unlimited once it is twice the limit.
 //
@@ -90,20 +99,31 @@ type AdaptiveLimiter struct {
 	cur     float64 // current req/s; +Inf = unlimited
 
 	limit       float64 // estimated server limit in req/s; 0 = none known
-	provisional bool    // limit estimated from less than a full window
+	provisional bool    // limit estimated from less than fullWindow
 	aboveFor    float64 // seconds of probing spent above limit
 
 	lastDecrease time.Time
 	nextStep     time.Time // when the next recovery step applies
 	pauseUntil   time.Time
 
-	// Admitted answers in two one-second buckets; observed is when the
-	// current stretch of observation began.
-	sent              bool // a request has passed Wait
-	observed          time.Time
-	winStart          time.Time
-	winOK, prvOK      int
-	answersSinceReset int
+	// The estimate window, a ring of buckets; buckets[newest] began at head.
+	// A bucket is active when a request was sent or answered during it.
+	// since is when the current stretch of activity began (zero: none yet);
+	// it ends after a pause of all callers (resetAt is the last such reset)
+	// or a second idle: nothing sent or answered, no Retry-After pending
+	// (waitsUntil is the end of the last one).
+	head       time.Time
+	newest     int
+	buckets    [windowBuckets]bucket
+	resetAt    time.Time
+	since      time.Time
+	lastActive time.Time
+	waitsUntil time.Time
+}
+
+type bucket struct {
+	ok     int  // answers other than 429
+	active bool // a request was sent or answered
 }
 
 // NewAdaptiveLimiter returns a limiter with a ceiling of rps requests per
@@ -135,19 +155,7 @@ func (l *AdaptiveLimiter) Rate() float64 {
 // a long Retry-After has passed, then until the token bucket grants a slot.
 func (l *AdaptiveLimiter) Wait(ctx context.Context) error {
 	for {
-		l.mu.Lock()
-		now := l.now()
-		if !l.sent {
-			// Observation starts with the first request, not at creation:
-			// the limiter may be built long before the import sends anything.
-			l.sent = true
-			if l.answersSinceReset == 0 {
-				l.resetWindow(now)
-			}
-		}
-		l.advance(now)
-		pause := l.pauseUntil.Sub(now)
-		l.mu.Unlock()
+		pause := l.pauseLeft(l.now())
 		if pause <= 0 {
 			break
 		}
@@ -162,6 +170,19 @@ func (l *AdaptiveLimiter) Wait(ctx context.Context) error {
 	return l.lim.Wait(ctx)
 }
 
+// pauseLeft returns how long all callers are still paused at now; when not
+// paused, a request is about to go.
+func (l *AdaptiveLimiter) pauseLeft(now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.advance(now)
+	pause := l.pauseUntil.Sub(now)
+	if pause <= 0 {
+		l.markActive(now)
+	}
+	return pause
+}
+
 // pausedUntil returns the end of the current pause of all callers.
 func (l *AdaptiveLimiter) pausedUntil() time.Time {
 	l.mu.Lock()
@@ -172,9 +193,10 @@ func (l *AdaptiveLimiter) pausedUntil() time.Time {
 // Succeeded records an answer other than 429 (the server admitted the request).
 func (l *AdaptiveLimiter) Succeeded() {
 	l.mu.Lock()
-	l.roll(l.now())
-	l.winOK++
-	l.answersSinceReset++
+	now := l.now()
+	l.roll(now)
+	l.markActive(now)
+	l.buckets[l.newest].ok++
 	l.mu.Unlock()
 }
 
@@ -185,6 +207,10 @@ func (l *AdaptiveLimiter) Throttled(retryAfter time.Duration) {
 	defer l.mu.Unlock()
 	now := l.now()
 	l.advance(now)
+	l.markActive(now)
+	if until := now.Add(retryAfter); until.After(l.waitsUntil) {
+		l.waitsUntil = until
+	}
 	if retryAfter > pauseAllAfter {
 		if until := now.Add(min(retryAfter, maxPause)); until.After(l.pauseUntil) {
 			l.pauseUntil = until
@@ -209,11 +235,13 @@ func (l *AdaptiveLimiter) Throttled(retryAfter time.Duration) {
 		base = l.cur
 	}
 	base = max(base, adaptiveFloor)
-	factor := adaptiveDecrease
+	factor, confirmed := adaptiveDecrease, false
 	if l.limit > 0 && !l.provisional && math.Abs(base-l.limit) <= confirmTolerance*l.limit {
-		factor = confirmedDecrease
+		// Same limit as last time: it is known, back off less, and a short
+		// window agreeing with it does not make it provisional.
+		factor, confirmed = confirmedDecrease, true
 	}
-	l.limit, l.provisional = base, !full
+	l.limit, l.provisional = base, !full && !confirmed
 	l.aboveFor = 0
 	l.lastDecrease = now
 	l.nextStep = now.Add(adaptiveCooldown)
@@ -227,6 +255,11 @@ func (l *AdaptiveLimiter) Throttled(retryAfter time.Duration) {
 func (l *AdaptiveLimiter) advance(now time.Time) {
 	l.roll(now)
 	if math.IsInf(l.cur, 1) || now.Before(l.nextStep) {
+		return
+	}
+	if l.limit == 0 {
+		// Never throttled: the rate is the ceiling already.
+		l.nextStep = now
 		return
 	}
 	const dt = float64(recoveryStep) / float64(time.Second)
@@ -260,42 +293,67 @@ func (l *AdaptiveLimiter) advance(now time.Time) {
 	l.setRate(now, r)
 }
 
-// resetWindow starts a new stretch of observation at t. Caller holds mu.
+// resetWindow empties the estimate window at t. Caller holds mu.
 func (l *AdaptiveLimiter) resetWindow(t time.Time) {
-	l.observed, l.winStart = t, t
-	l.winOK, l.prvOK, l.answersSinceReset = 0, 0, 0
+	l.head, l.resetAt, l.since = t, t, time.Time{}
+	clear(l.buckets[:])
 }
 
-// roll moves the window forward: by a bucket each second, and to a fresh
-// start after a pause of all callers or two seconds without answers (paused
-// or idle time says nothing about the server's limit). Caller holds mu.
+// markActive notes that a request is sent or answered at now (after roll).
+// Caller holds mu.
+func (l *AdaptiveLimiter) markActive(now time.Time) {
+	quiet := l.lastActive
+	if l.waitsUntil.After(quiet) {
+		quiet = l.waitsUntil
+	}
+	if l.since.IsZero() || now.Sub(quiet) >= windowBuckets*bucketWidth {
+		l.since = now
+	}
+	l.lastActive = now
+	l.buckets[l.newest].active = true
+}
+
+// roll moves the window forward to now, and empties it at the end of a pause
+// of all callers (answers and time from the pause do not count). Caller
+// holds mu.
 func (l *AdaptiveLimiter) roll(now time.Time) {
-	if l.observed.Before(l.pauseUntil) && !now.Before(l.pauseUntil) {
+	if l.resetAt.Before(l.pauseUntil) && !now.Before(l.pauseUntil) {
 		l.resetWindow(l.pauseUntil)
 	}
-	el := now.Sub(l.winStart)
-	switch {
-	case el < estimateWindow:
-	case el < 2*estimateWindow:
-		l.prvOK, l.winOK = l.winOK, 0
-		l.winStart = l.winStart.Add(estimateWindow)
-	default:
-		l.resetWindow(now)
+	n := int(now.Sub(l.head) / bucketWidth)
+	if n <= 0 {
+		return
 	}
+	for i := range min(n, windowBuckets) {
+		l.buckets[(l.newest+1+i)%windowBuckets] = bucket{}
+	}
+	l.newest = (l.newest + n) % windowBuckets
+	l.head = l.head.Add(time.Duration(n) * bucketWidth)
 }
 
-// admitted estimates the req/s the server admitted: over the last second
-// (weighting the previous bucket by how much of it is still inside the
-// window) or, when less than a second has been observed, over that time
-// (at least minObserved). full reports a whole second observed. Caller
-// holds mu.
+// admitted estimates the req/s the server admitted from the answers in the
+// window. It divides them by the active time in the window when that is at
+// least fullWindow: time in which every caller sat in a Retry-After says
+// nothing about the server's limit. Otherwise, the active time being short
+// (the stretch of activity just began, or a server's burst admitted the
+// whole lot at once), it divides them by the time since the stretch began,
+// at most the window and at least minObserved; full reports that this is
+// at least fullWindow. Caller holds mu.
 func (l *AdaptiveLimiter) admitted(now time.Time) (rps float64, full bool) {
-	obs := now.Sub(l.observed)
-	if obs < estimateWindow {
-		return float64(l.prvOK+l.winOK) / max(obs, minObserved).Seconds(), false
+	covered := now.Sub(l.head) + (windowBuckets-1)*bucketWidth
+	active := now.Sub(l.head) // the newest bucket: active now
+	n := 0
+	for i, b := range l.buckets {
+		n += b.ok
+		if b.active && i != l.newest {
+			active += bucketWidth
+		}
 	}
-	frac := float64(now.Sub(l.winStart)) / float64(estimateWindow)
-	return float64(l.prvOK)*(1-frac) + float64(l.winOK), true
+	if active >= fullWindow {
+		return float64(n) / active.Seconds(), true
+	}
+	span := min(now.Sub(l.since), covered)
+	return float64(n) / max(span, minObserved).Seconds(), span >= fullWindow
 }
 
 func (l *AdaptiveLimiter) top() float64 {
