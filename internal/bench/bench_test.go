@@ -118,7 +118,7 @@ func BenchmarkE2E(b *testing.B) {
 			note := fmt.Sprintf("%d requests in %.1fs; bound %.0f req/s", r.Client.Requests, r.Wall.Seconds(), bound)
 			figures.Add(Figure{"1 e2e 2000 cust, c16, 20ms, rate 0", "fraction of 800 req/s", rps / bound, AtLeast(0.90), note})
 			figures.Add(Figure{"1 e2e 2000 cust, c16, 20ms, rate 0", "TCP connections opened", float64(r.Conns), Goal{},
-				"http.DefaultTransport keeps 2 idle conns/host"})
+				"the client keeps up to 64 idle conns/host"})
 		}
 	})
 	b.Run("rate200", func(b *testing.B) {
@@ -319,7 +319,7 @@ func BenchmarkValidateRSS(b *testing.B) {
 		for _, v := range []struct{ env, metric, note string }{
 			{"", "peak RSS (MB)", ""},
 			// A soft memory limit: the proposed default of the binary.
-			{"GOMEMLIMIT=64MiB", "peak RSS (MB), GOMEMLIMIT=64MiB", "; proposed default"},
+			{"GOMEMLIMIT=64MiB", "peak RSS (MB), GOMEMLIMIT=64MiB", "; optional"},
 		} {
 			start := time.Now()
 			kb, err := peakRSS(args, v.env)
