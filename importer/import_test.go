@@ -45,7 +45,7 @@ func newEnv(t *testing.T, cfg emulator.Config) *env {
 func (e *env) config(t *testing.T, input string) importer.Config {
 	return importer.Config{
 		Input: input, Report: filepath.Join(t.TempDir(), "report.csv"), Quiet: true,
-		Client: e.client, Stats: e.client.Stats, Concurrency: 8, MaxRetries: 20,
+		Client: e.client, Stats: e.client.Stats, Concurrency: 8, MaxRetries: 20, RetryInitial: time.Millisecond,
 	}
 }
 

@@ -42,8 +42,9 @@ type Config struct {
 	Stats             func() emporix.Stats // request counters for the summary; may be nil
 	DryRun            bool
 	Concurrency       int
-	MaxRetries        int // also bounds look-up-then-retry rounds of creates with an unknown outcome
-	MaxErrors         int // abort after this many failed/invalid rows; 0 = unlimited
+	MaxRetries        int           // also bounds look-up-then-retry rounds of creates with an unknown outcome
+	RetryInitial      time.Duration // first wait between those rounds; 0 = 500 ms
+	MaxErrors         int           // abort after this many failed/invalid rows; 0 = unlimited
 	StopOnError       bool
 	ReplaceAddresses  bool
 	ReplaceTags       bool

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -59,6 +60,9 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
 	}
+	if cfg.RetryInitial <= 0 {
+		cfg.RetryInitial = 500 * time.Millisecond
+	}
 	// Prove the credentials and the read scope before any row is touched: a
 	// refused token is a fatal error with nothing written.
 	if err := preflight(ctx, cfg.Client); err != nil {
@@ -92,6 +96,7 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		dryRun:            cfg.DryRun,
 		sendPasswordReset: cfg.SendPasswordReset,
 		createAttempts:    1 + cfg.MaxRetries,
+		retryInitial:      cfg.RetryInitial,
 		policy: Policy{
 			Activate:         cfg.Activate,
 			ReplaceAddresses: cfg.ReplaceAddresses,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/mapping"
@@ -37,6 +39,23 @@ type syncer struct {
 	// createAttempts bounds how often a create whose outcome stayed unknown
 	// is looked up and tried again (1 + --max-retries).
 	createAttempts int
+	// retryInitial is the first wait between such rounds; it doubles (with
+	// jitter) each round, giving an overloaded or lagging tenant time.
+	retryInitial time.Duration
+}
+
+// backoff waits before look-up-then-retry round attempt+1.
+func (s *syncer) backoff(ctx context.Context, attempt int) error {
+	d := s.retryInitial << min(attempt-1, 5)
+	d += time.Duration(rand.Int64N(int64(d)/2 + 1)) // jitter: up to +50%
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // outcome is what happened to one group.
@@ -208,7 +227,8 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, out *outcome) err
 		if cur != nil {
 			// Either our POST landed (its answer was lost) or the customer existed:
 			// continue as an update against what is there.
-			created := !conflict
+			// An earlier attempt's lost answer makes a later 409 ours too.
+			created := !conflict || attempt > 1
 			*plan = *Decide(g, cur, s.policy)
 			if created {
 				plan.Changes = append([]string{"created"}, plan.Changes...)
@@ -218,6 +238,9 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, out *outcome) err
 			return nil
 		}
 		if conflict || attempt >= s.createAttempts {
+			return fmt.Errorf("create: %w", err)
+		}
+		if err := s.backoff(ctx, attempt); err != nil {
 			return fmt.Errorf("create: %w", err)
 		}
 	}
@@ -301,6 +324,9 @@ func (s *syncer) createAddress(ctx context.Context, number string, ap *AddressPl
 			}
 		}
 		if attempt >= s.createAttempts {
+			return fmt.Errorf("add address: %w", err)
+		}
+		if err := s.backoff(ctx, attempt); err != nil {
 			return fmt.Errorf("add address: %w", err)
 		}
 	}
