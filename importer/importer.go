@@ -35,6 +35,9 @@ type Config struct {
 	Quiet       bool
 	Stderr      io.Writer // progress and the summary line
 	Logger      *slog.Logger
+	// LogProblems sends invalid/failed rows to Logger (e.g. JSON logs for
+	// cron) instead of plain lines on Stderr.
+	LogProblems bool
 	Now         func() time.Time // for the default report name; nil = time.Now
 
 	// Import only.
@@ -151,6 +154,8 @@ func (s *session) printProblems(rs []report.Result) {
 	for _, r := range rs {
 		s.printed++
 		switch {
+		case s.printed <= maxPrinted && s.cfg.LogProblems:
+			s.cfg.logger().Warn("row "+string(r.Status), "row", r.Row, "status", r.Status, "message", r.Message)
 		case s.printed <= maxPrinted:
 			fmt.Fprintf(s.cfg.Stderr, "%s: %s\n", r.Status, r.Message)
 		case s.printed == maxPrinted+1:

@@ -131,6 +131,7 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		Quiet:             o.quiet,
 		Stderr:            stderr,
 		Logger:            logger,
+		LogProblems:       o.logFormat == "json",
 		Client:            client,
 		Stats:             client.Stats,
 		DryRun:            o.dryRun,

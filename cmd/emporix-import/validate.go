@@ -27,6 +27,7 @@ func newValidateCmd(_, stderr io.Writer) *cobra.Command {
 				Quiet:       opts.quiet,
 				Stderr:      stderr,
 				Logger:      logger,
+				LogProblems: opts.logFormat == "json",
 			})
 			return err
 		},
