@@ -101,9 +101,6 @@ var addressFields = map[string]func(*emporix.Address) string{
 	"isDefault":      func(a *emporix.Address) string { return boolString(a.IsDefault) },
 }
 
-// keyFields identify an address by content (SPEC §4.4).
-var keyFields = []string{"contactName", "street", "streetNumber", "zipCode", "city", "country"}
-
 func boolString(b *bool) string {
 	if b != nil && *b {
 		return "true"
@@ -258,29 +255,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// normalise makes the content key case and space insensitive.
-func normalise(s string) string {
-	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
-}
-
-// SheetKey is the content key of a sheet address.
-func SheetKey(f mapping.Fields) string {
-	parts := make([]string, len(keyFields))
-	for i, k := range keyFields {
-		if v, ok := f[k]; ok && !v.Clear {
-			parts[i] = normalise(v.S)
-		}
-	}
-	return strings.Join(parts, "\x1f")
-}
-
-// AddressKey is the content key of an existing address.
+// AddressKey is the content key of an existing address (see mapping.ContentKey).
 func AddressKey(a *emporix.Address) string {
-	parts := make([]string, len(keyFields))
-	for i, k := range keyFields {
-		parts[i] = normalise(addressFields[k](a))
-	}
-	return strings.Join(parts, "\x1f")
+	return mapping.ContentKey(func(f string) string { return addressFields[f](a) })
 }
 
 func decideAddresses(g *mapping.Group, existing []emporix.Address, pol Policy) ([]*AddressPlan, []string) {
@@ -297,7 +274,7 @@ func decideAddresses(g *mapping.Group, existing []emporix.Address, pol Policy) (
 	tags := map[string][]string{}
 	for _, r := range g.Rows {
 		for _, a := range r.Addresses {
-			k := SheetKey(a.Fields)
+			k := a.Key()
 			ap := planByKey[k]
 			if ap == nil {
 				ap = &AddressPlan{Key: k}

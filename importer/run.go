@@ -308,7 +308,8 @@ func groupResults(g *mapping.Group, out *outcome, dryRun bool) []report.Result {
 		var msgs []string
 		rowWrites := plan.Create || len(plan.Patch) > 0 || len(plan.Activation) > 0 || len(plan.Delete) > 0
 		for _, a := range r.Addresses {
-			i := slices.IndexFunc(plan.Addresses, func(ap *AddressPlan) bool { return ap.Key == SheetKey(a.Fields) })
+			k := a.Key()
+			i := slices.IndexFunc(plan.Addresses, func(ap *AddressPlan) bool { return ap.Key == k })
 			if i < 0 {
 				continue
 			}

@@ -213,6 +213,7 @@ func equalStrings(a, b []string) bool {
 // conflict, naming both rows, wherever two rows disagree.
 func (g *Group) finish(preflight []string) {
 	g.Errors = append(g.Errors, preflight...)
+	g.checkDefaults()
 	if len(g.Rows) == 1 {
 		g.Customer = g.Rows[0].Customer
 		return
@@ -236,6 +237,49 @@ func (g *Group) finish(preflight []string) {
 			}
 		}
 	}
+}
+
+// checkDefaults refuses two different default addresses for one customer:
+// Emporix keeps one default, so every sync would flip it back and forth.
+func (g *Group) checkDefaults() {
+	first, firstRow := "", 0
+	for _, r := range g.Rows {
+		for _, a := range r.Addresses {
+			if v := a.Fields["isDefault"]; v.Clear || v.S != "true" {
+				continue
+			}
+			k := a.Key()
+			switch {
+			case firstRow == 0:
+				first, firstRow = k, r.Num
+			case k != first:
+				g.Errors = append(g.Errors, fmt.Sprintf("rows %d and %d: two different addresses have address.isDefault true", firstRow, r.Num))
+				return
+			}
+		}
+	}
+}
+
+// AddressKeyFields identify an address by content (SPEC §4.4).
+var AddressKeyFields = []string{"contactName", "street", "streetNumber", "zipCode", "city", "country"}
+
+// ContentKey is an address's identity: the key fields, case and space insensitive.
+func ContentKey(get func(field string) string) string {
+	parts := make([]string, len(AddressKeyFields))
+	for i, f := range AddressKeyFields {
+		parts[i] = strings.Join(strings.Fields(strings.ToLower(get(f))), " ")
+	}
+	return strings.Join(parts, "\x1f")
+}
+
+// Key is the content key of a sheet address.
+func (a Address) Key() string {
+	return ContentKey(func(f string) string {
+		if v, ok := a.Fields[f]; ok && !v.Clear {
+			return v.S
+		}
+		return ""
+	})
 }
 
 func sameValue(field string, a, b Value) bool {

@@ -472,3 +472,26 @@ func TestSamples(t *testing.T) {
 		})
 	}
 }
+
+func TestGroupTwoDefaultAddresses(t *testing.T) {
+	header := []string{"customerNumber", "contactEmail", "address.contactName", "address.city", "address.isDefault"}
+	o := &fakeOpener{header: header, rows: [][]string{
+		{"K1", "a@x.de", "Ann", "Berlin", "true"}, // row 2
+		{"K1", "", "ann", " berlin ", "yes"},      // row 3: the same address again: fine
+		{"K2", "b@x.de", "Bob", "Köln", "true"},   // row 4
+		{"K2", "", "Bob", "Bonn", "false"},        // row 5: one default only: fine
+		{"K3", "c@x.de", "Cem", "Wien", "true"},   // row 6
+		{"K3", "", "Cem", "Graz", "true"},         // row 7: a second default
+	}}
+	_, groups := collect(t, Default(), o)
+	errs := map[string][]string{}
+	for _, g := range groups {
+		errs[g.Key] = g.Errors
+	}
+	if len(errs["K1"])+len(errs["K2"]) != 0 {
+		t.Errorf("unexpected errors: %q", errs)
+	}
+	if want := []string{"rows 6 and 7: two different addresses have address.isDefault true"}; !slices.Equal(errs["K3"], want) {
+		t.Errorf("K3 errors %q, want %q", errs["K3"], want)
+	}
+}
