@@ -76,13 +76,37 @@ func (c *Client) GetCustomer(ctx context.Context, number string, expand ...strin
 
 // ListCustomers returns one page of customers matching opts.
 func (c *Client) ListCustomers(ctx context.Context, opts ListOptions) ([]Customer, error) {
+	out, _, err := c.ListCustomersTotal(ctx, opts)
+	return out, err
+}
+
+// ListCustomersTotal is ListCustomers that also returns the total number of
+// matches from the Count header (the spec's; hybris-count as Emporix's own
+// UI reads it, as a fallback), or -1 when the answer has neither. A total
+// above the page's length means the page was cut.
+func (c *Client) ListCustomersTotal(ctx context.Context, opts ListOptions) ([]Customer, int, error) {
 	q, err := opts.values(true)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	k := c.newCall(http.MethodGet, "/customers")
 	k.query = q
-	return c.customers(ctx, k)
+	r, err := c.do(ctx, k)
+	if err != nil {
+		return nil, -1, err
+	}
+	var out []Customer
+	if err := decode(k, r, &out); err != nil {
+		return nil, -1, err
+	}
+	total := -1
+	for _, h := range []string{"Count", "hybris-count"} {
+		if n, err := strconv.Atoi(r.header.Get(h)); err == nil && n >= 0 {
+			total = n
+			break
+		}
+	}
+	return out, total, nil
 }
 
 // SearchCustomers is ListCustomers with q sent in a POST body

@@ -273,7 +273,7 @@ func stopReason(ctx, work context.Context, s *session) string {
 
 // preflight makes one cheap authenticated read.
 func preflight(ctx context.Context, api API) error {
-	if _, err := api.ListCustomers(ctx, emporix.ListOptions{PageSize: 1, PageNumber: 1}); err != nil {
+	if _, _, err := api.ListCustomersTotal(ctx, emporix.ListOptions{PageSize: 1, PageNumber: 1}); err != nil {
 		return fmt.Errorf("connection check: %w", err)
 	}
 	return nil

@@ -16,7 +16,7 @@ import (
 // implements it against the real service and the emulator alike.
 type API interface {
 	GetCustomer(ctx context.Context, number string, expand ...string) (*emporix.Customer, error)
-	ListCustomers(ctx context.Context, opts emporix.ListOptions) ([]emporix.Customer, error)
+	ListCustomersTotal(ctx context.Context, opts emporix.ListOptions) ([]emporix.Customer, int, error)
 	FindByEmail(ctx context.Context, email string, expand ...string) ([]emporix.Customer, error)
 	CreateCustomer(ctx context.Context, c *emporix.Customer, sendPasswordReset bool) (string, error)
 	UpsertCustomer(ctx context.Context, number string, body any, sendPasswordReset bool) (bool, string, error)
@@ -81,10 +81,10 @@ const lookupBatch = 50
 // lookup reads the current state of a batch of groups with one list request
 // (q=id:(a,b,…) or contactEmail:("a","b",…), expand=addresses). It returns a
 // function telling, per group, the customer and whether that is certain.
-// Without a customer number in the tenant's answer, a group is certainly
-// missing only when matched by number: e-mail matches may differ in case, so
-// those fall back to a single lookup. A failed batch request is not an error:
-// each group is then looked up on its own.
+// A group absent from the answer is certainly missing only when matched by
+// number and the answer is complete (Count header): e-mail matches may differ
+// in case, so those fall back to a single lookup. A failed batch request is
+// not an error: each group is then looked up on its own.
 func (s *syncer) lookup(ctx context.Context, groups []*mapping.Group) func(*mapping.Group) (*emporix.Customer, bool) {
 	byEmail := s.match == mapping.MatchContactEmail
 	vals := make([]string, 0, len(groups))
@@ -99,13 +99,17 @@ func (s *syncer) lookup(ctx context.Context, groups []*mapping.Group) func(*mapp
 	if byEmail {
 		field = "contactEmail"
 	}
-	found, err := s.api.ListCustomers(ctx, emporix.ListOptions{
+	found, total, err := s.api.ListCustomersTotal(ctx, emporix.ListOptions{
 		Q: field + ":(" + strings.Join(vals, ",") + ")", Expand: []string{"addresses"},
 		PageNumber: 1, PageSize: len(groups),
 	})
 	if err != nil || len(found) > len(groups) {
 		return func(*mapping.Group) (*emporix.Customer, bool) { return nil, false }
 	}
+	// A miss proves absence only if the page holds every match: a server that
+	// caps pageSize below ours would otherwise make an existing customer look
+	// new, and a create by PUT could then overwrite its profile.
+	complete := total >= 0 && total == len(found)
 	index := map[string]*emporix.Customer{}
 	for i := range found {
 		c := &found[i]
@@ -131,7 +135,7 @@ func (s *syncer) lookup(ctx context.Context, groups []*mapping.Group) func(*mapp
 		case ok: // ambiguous
 			return nil, false
 		}
-		return nil, !byEmail
+		return nil, !byEmail && complete
 	}
 }
 
