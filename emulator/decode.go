@@ -86,9 +86,11 @@ func decodeAny(raw json.RawMessage) (any, error) {
 	return v, err
 }
 
+// decodeString decodes a string property. strict: the spec's strings are not
+// nullable, not even in a merge-patch body; clients clear a field with "".
 func decodeString(field string, raw json.RawMessage) (string, *ErrorDetail) {
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := json.Unmarshal(raw, &s); err != nil || isNull(raw) {
 		d := detail(field, "invalid_type", "Field '%s' must be a string.", field)
 		return "", &d
 	}
@@ -285,12 +287,6 @@ func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO
 			continue
 		}
 		if get, ok := customerStringFields[k]; ok {
-			// strict: the spec's string properties are not nullable, not even in
-			// a merge-patch body; clients clear a field with "".
-			if isNull(raw) {
-				add(&ErrorDetail{Field: k, Type: "invalid_type", Message: fmt.Sprintf("Field '%s' must be a string.", k)})
-				continue
-			}
 			v, d := decodeString(k, raw)
 			add(d)
 			if d == nil {
@@ -368,7 +364,7 @@ func applyB2B(c *Customer, raw json.RawMessage, mode writeMode) *ErrorDetail {
 			d := unknownField("b2b." + k)
 			return &d
 		}
-		s, d := decodeString("b2b.companyRegistrationId", v) // strict: not nullable
+		s, d := decodeString("b2b.companyRegistrationId", v)
 		if d != nil {
 			return d
 		}
@@ -442,10 +438,6 @@ func applyAddress(a *Address, body map[string]json.RawMessage, mode writeMode) (
 	for _, k := range slices.Sorted(maps.Keys(body)) {
 		raw := body[k]
 		if get, ok := addressStringFields[k]; ok {
-			if isNull(raw) { // strict: not nullable, as for customers
-				add(&ErrorDetail{Field: k, Type: "invalid_type", Message: fmt.Sprintf("Field '%s' must be a string.", k)})
-				continue
-			}
 			v, d := decodeString(k, raw)
 			add(d)
 			if d == nil {
