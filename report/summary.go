@@ -32,6 +32,7 @@ type Summary struct {
 	StartedAt     time.Time      `json:"started_at"`
 	ExitCode      int            `json:"exit_code"`
 	Aborted       string         `json:"aborted,omitempty"` // why the run stopped early
+	Error         string         `json:"error,omitempty"`   // the fatal error of a run that stopped before any row
 	DryRun        bool           `json:"dry_run"`
 }
 

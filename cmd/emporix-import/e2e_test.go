@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -292,4 +293,30 @@ func apiClient(t *testing.T, ten *tenant) *emporix.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func TestFatalRunStillWritesSummaryJSON(t *testing.T) {
+	newTenant(t, emulator.Config{})
+	t.Setenv("EMPORIX_CLIENT_SECRET", "wrong-secret")
+	path := filepath.Join(t.TempDir(), "summary.json")
+	code, _ := cli(t, "import", filepath.Join("testdata", "small.csv"), "--quiet", "--summary-json", path,
+		"--report", filepath.Join(t.TempDir(), "r.csv"))
+	if code != exitFatal {
+		t.Fatalf("exit %d, want %d", code, exitFatal)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		ExitCode int    `json:"exit_code"`
+		Error    string `json:"error"`
+		Command  string `json:"command"`
+	}
+	if err := json.Unmarshal(data, &sum); err != nil || sum.ExitCode != 1 || sum.Command != "import" || !strings.Contains(sum.Error, "401") {
+		t.Errorf("summary = %s (%v)", data, err)
+	}
+	if strings.Contains(string(data), "wrong-secret") {
+		t.Error("the secret is in the summary")
+	}
 }

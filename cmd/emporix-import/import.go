@@ -16,6 +16,7 @@ import (
 	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/emulator"
 	"github.com/emporix-import/emporix-import/importer"
+	"github.com/emporix-import/emporix-import/report"
 )
 
 type importOptions struct {
@@ -52,7 +53,10 @@ Connection: --api-url / EMPORIX_API_URL, --tenant / EMPORIX_TENANT,
 --client-id / EMPORIX_CLIENT_ID; the client secret only from EMPORIX_CLIENT_SECRET
 or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args[0], stderr) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sum, err := o.run(cmd.Context(), args[0], stderr)
+			return o.fatalSummary("import", args[0], sum, err)
+		},
 	}
 	o.register(cmd)
 	f := cmd.Flags()
@@ -75,22 +79,22 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 	return cmd
 }
 
-func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer) error {
+func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer) (report.Summary, error) {
 	if o.addresses != "merge" && o.addresses != "replace" {
-		return usageError{fmt.Errorf("--addresses must be merge or replace, not %q", o.addresses)}
+		return report.Summary{}, usageError{fmt.Errorf("--addresses must be merge or replace, not %q", o.addresses)}
 	}
 	if o.tags != "merge" && o.tags != "replace" {
-		return usageError{fmt.Errorf("--tags must be merge or replace, not %q", o.tags)}
+		return report.Summary{}, usageError{fmt.Errorf("--tags must be merge or replace, not %q", o.tags)}
 	}
 	if o.concurrency < 1 {
-		return usageError{errors.New("--concurrency must be at least 1")}
+		return report.Summary{}, usageError{errors.New("--concurrency must be at least 1")}
 	}
 	if o.rate < 0 || o.maxRetries < 0 || o.maxErrors < 0 {
-		return usageError{errors.New("--rate, --max-retries and --max-errors must not be negative")}
+		return report.Summary{}, usageError{errors.New("--rate, --max-retries and --max-errors must not be negative")}
 	}
 	logger, err := o.logger(stderr)
 	if err != nil {
-		return err
+		return report.Summary{}, err
 	}
 	retries := o.maxRetries
 	if retries == 0 {
@@ -108,22 +112,22 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 	if o.embedded {
 		stop, err := startEmbedded(&conn)
 		if err != nil {
-			return err
+			return report.Summary{}, err
 		}
 		defer stop()
 	} else {
 		if conn.ClientSecret, err = clientSecret(o.clientSecretFile); err != nil {
-			return err
+			return report.Summary{}, err
 		}
 		if conn.Tenant == "" || conn.ClientID == "" || conn.ClientSecret == "" {
-			return errors.New("connection: --tenant, --client-id and a client secret (EMPORIX_CLIENT_SECRET or --client-secret-file) are required")
+			return report.Summary{}, errors.New("connection: --tenant, --client-id and a client secret (EMPORIX_CLIENT_SECRET or --client-secret-file) are required")
 		}
 	}
 	client, err := emporix.New(conn)
 	if err != nil {
-		return err
+		return report.Summary{}, err
 	}
-	_, err = importer.Import(ctx, importer.Config{
+	return importer.Import(ctx, importer.Config{
 		Input:             input,
 		MappingFile:       o.mapping,
 		Report:            o.report,
@@ -145,7 +149,6 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		SendPasswordReset: o.sendPasswordReset,
 		Resume:            o.resume,
 	})
-	return err
 }
 
 // startEmbedded serves an empty emulator on a loopback port and points conn at it.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/emporix-import/emporix-import/importer"
+	"github.com/emporix-import/emporix-import/report"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -61,6 +62,25 @@ func (o *commonOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.quiet, "quiet", false, "no progress output; only errors and the summary line")
 	f.BoolVar(&o.debug, "debug", false, "log every API request (method, path, status, attempt, duration) on stderr; never secrets or tokens")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text | json")
+}
+
+// fatalSummary writes --summary-json for a run that stopped before the
+// importer could write one (config, auth, unreadable input), so that a cron
+// job always finds the file and its exit code.
+func (o *commonOptions) fatalSummary(command, input string, sum report.Summary, err error) error {
+	if err == nil || o.summaryJSON == "" || sum.Command != "" {
+		return err
+	}
+	code := exitCode(err)
+	if code == exitUsage {
+		return err
+	}
+	if werr := report.WriteJSON(o.summaryJSON, report.Summary{
+		Command: command, Input: input, ExitCode: code, Error: err.Error(),
+	}); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
 }
 
 func (o *commonOptions) logger(stderr io.Writer) (*slog.Logger, error) {

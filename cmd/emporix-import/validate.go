@@ -19,7 +19,7 @@ func newValidateCmd(_, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = importer.Validate(cmd.Context(), importer.Config{
+			sum, err := importer.Validate(cmd.Context(), importer.Config{
 				Input:       args[0],
 				MappingFile: opts.mapping,
 				Report:      opts.report,
@@ -29,7 +29,7 @@ func newValidateCmd(_, stderr io.Writer) *cobra.Command {
 				Logger:      logger,
 				LogProblems: opts.logFormat == "json",
 			})
-			return err
+			return opts.fatalSummary("validate", args[0], sum, err)
 		},
 	}
 	opts.register(cmd)
