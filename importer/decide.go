@@ -40,7 +40,7 @@ type AddressPlan struct {
 
 // Writes reports whether executing the plan changes anything.
 func (p *Plan) Writes() bool {
-	if p.Create || len(p.Patch) > 0 || len(p.Activation) > 0 || len(p.Delete) > 0 {
+	if p.customerWrites() {
 		return true
 	}
 	for _, a := range p.Addresses {
@@ -49,6 +49,11 @@ func (p *Plan) Writes() bool {
 		}
 	}
 	return false
+}
+
+// customerWrites reports writes that concern the customer as a whole (every row).
+func (p *Plan) customerWrites() bool {
+	return p.Create || len(p.Patch) > 0 || len(p.Activation) > 0 || len(p.Delete) > 0
 }
 
 // Writes reports whether the address needs any request.
@@ -66,7 +71,6 @@ type Policy struct {
 
 // profile fields: Emporix name → accessor on the current customer.
 var profileFields = map[string]func(*emporix.Customer) string{
-	"customerNumber":            func(c *emporix.Customer) string { return c.CustomerNumber },
 	"contactEmail":              func(c *emporix.Customer) string { return c.ContactEmail },
 	"title":                     func(c *emporix.Customer) string { return c.Title },
 	"firstName":                 func(c *emporix.Customer) string { return c.FirstName },
@@ -198,7 +202,7 @@ func profilePatch(f mapping.Fields, cur *emporix.Customer) map[string]any {
 	patch := map[string]any{}
 	for name, get := range profileFields {
 		v, ok := f[name]
-		if !ok || name == "customerNumber" {
+		if !ok {
 			continue
 		}
 		have := get(cur)

@@ -182,11 +182,7 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Pla
 	if err != nil {
 		return nil, err
 	}
-	path := s.cfg.Report
-	if path == "" {
-		path = DefaultReportPath(s.cfg.Input, s.cfg.now())
-	}
-	if s.rep, err = report.Create(path, plan.Header, report.WithSource(report.Source(opts))); err != nil {
+	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(report.Source(opts))); err != nil {
 		return nil, err
 	}
 	s.prog = newProgress(s.cfg.Stderr, plan.Rows, s.cfg.Quiet, s.command)

@@ -24,6 +24,9 @@ func Validate(ctx context.Context, cfg Config) (report.Summary, error) {
 	if err != nil {
 		return report.Summary{}, err
 	}
+	if cfg.Report == "" {
+		cfg.Report = DefaultReportPath(cfg.Input, cfg.now())
+	}
 	s := newSession(cfg, "validate")
 	plan, err := s.prepare(ctx, m)
 	if err != nil {
@@ -60,6 +63,9 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
 	}
+	if cfg.Report == "" {
+		cfg.Report = DefaultReportPath(cfg.Input, cfg.now())
+	}
 	if cfg.RetryInitial <= 0 {
 		cfg.RetryInitial = 500 * time.Millisecond
 	}
@@ -73,11 +79,7 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		dir := cfg.JournalDir
 		if dir == "" {
 			// Beside the reports: reports/.journal by default (SPEC §6).
-			rep := cfg.Report
-			if rep == "" {
-				rep = DefaultReportPath(cfg.Input, cfg.now())
-			}
-			dir = filepath.Join(filepath.Dir(rep), ".journal")
+			dir = filepath.Join(filepath.Dir(cfg.Report), ".journal")
 		}
 		if jr, err = openJournal(dir, cfg.Input, cfg.MappingFile, cfg.Resume); err != nil {
 			return report.Summary{}, err
@@ -306,7 +308,7 @@ func groupResults(g *mapping.Group, out *outcome, dryRun bool) []report.Result {
 		}
 		changes := slices.Clone(plan.Changes)
 		var msgs []string
-		rowWrites := plan.Create || len(plan.Patch) > 0 || len(plan.Activation) > 0 || len(plan.Delete) > 0
+		rowWrites := plan.customerWrites()
 		for _, a := range r.Addresses {
 			k := a.Key()
 			i := slices.IndexFunc(plan.Addresses, func(ap *AddressPlan) bool { return ap.Key == k })
