@@ -3,10 +3,23 @@ BIN := bin/emporix-import
 PKGS := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build test vet fmt-check demo bench fuzz chaos clean
+.PHONY: build test vet fmt-check demo bench fuzz chaos clean man
+
+# What debug.ReadBuildInfo cannot give: the build date always; the revision and
+# dirty flag when VCS stamping is off (GOFLAGS=-buildvcs=false); the version
+# from the nearest tag (a stamped module version is a pseudo-version at best).
+GIT_TAG := $(shell git describe --tags --dirty 2>/dev/null)
+GIT_REV := $(shell git rev-parse HEAD 2>/dev/null)
+GIT_DIRTY := $(shell test -n "$$(git status --porcelain 2>/dev/null)" && echo true || echo false)
+LDFLAGS := -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ) -X main.vcsRevision=$(GIT_REV) \
+	-X main.vcsModified=$(GIT_DIRTY) $(if $(GIT_TAG),-X main.version=$(GIT_TAG))
 
 build:
-	$(GO) build -o $(BIN) ./cmd/emporix-import
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/emporix-import
+
+# man: one page per command (cobra/doc) in man/man1.
+man: build
+	./$(BIN) man --dir man/man1
 
 vet:
 	$(GO) vet $(PKGS)
@@ -46,4 +59,4 @@ chaos:
 	CHAOS_CUSTOMERS=2000 $(GO) test -count=1 -run TestChaos -v -timeout 30m ./internal/chaos/
 
 clean:
-	rm -rf bin
+	rm -rf bin man

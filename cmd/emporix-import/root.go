@@ -162,6 +162,8 @@ only what changed, never duplicate. Every input row gets a line in the report.` 
 		newEmulatorCmd(stdout, stderr),
 		newTemplateCmd(stdout),
 		newVersionCmd(stdout),
+		newDoctorCmd(stdout),
+		newManCmd(stdout),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -170,6 +172,7 @@ only what changed, never duplicate. Every input row gets a line in the report.` 
 		}
 		c.Long += "\n" + exitStatusHelp
 	}
+	installProfiles(root, stderr)
 	return root
 }
 
