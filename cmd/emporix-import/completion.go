@@ -48,4 +48,3 @@ func completeProfiles(cmd *cobra.Command, _ []string, toComplete string) ([]stri
 func completeMapping(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 }
-

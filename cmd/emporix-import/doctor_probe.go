@@ -78,7 +78,7 @@ func (d *doctor) runProbe(ctx context.Context) {
 		c.Detail += fmt.Sprintf("; %d failed, first: %v", n, first)
 	}
 	d.add(c)
-	if len(seq.latencies)+len(burst.latencies) > 0 {
+	if len(seq.latencies)+len(burst.latencies) > 0 || seq.throttled+burst.throttled > 0 {
 		d.suggested = suggest(seq, burst)
 	}
 }
@@ -113,8 +113,8 @@ func probeReads(ctx context.Context, cl *emporix.Client) (seq, burst probeStats)
 }
 
 // suggest turns the probe into flags. Throttled: 70% of the rate the tenant
-// accepted over the whole probe, counted as lasting at least a second (rate
-// limits are per-second windows). Not throttled: 80% of the measured throughput, capped
+// accepted over the whole probe (plus the scope check's read just before),
+// counted as lasting at least a second (rate limits are per-second windows). Not throttled: 80% of the measured throughput, capped
 // at probeMaxRate. Concurrency: enough workers to keep that rate busy at the
 // loaded latency (Little's law), doubled because a customer takes several
 // sequential requests, within [2, 32].
@@ -129,8 +129,8 @@ func suggest(seq, burst probeStats) *suggestion {
 		LatencyMS: ms(lat),
 	}
 	if s.Throttled > 0 {
-		ok := float64(len(seq.latencies) + len(burst.latencies))
-		accepted := ok / max((seq.wall + burst.wall).Seconds(), 1)
+		ok := float64(1 + len(seq.latencies) + len(burst.latencies))
+		accepted := ok / max((seq.wall+burst.wall).Seconds(), 1)
 		s.Rate = max(1, int(0.7*accepted))
 		s.Reason = fmt.Sprintf("throttled: the tenant accepted about %.0f req/s", accepted)
 	} else {
