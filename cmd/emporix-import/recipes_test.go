@@ -215,4 +215,3 @@ func TestRunImportScript(t *testing.T) {
 		}
 	}
 }
-
