@@ -187,10 +187,21 @@ func (d *doctor) checkToken(ctx context.Context) {
 		d.add(c)
 		return
 	}
-	d.tokenOK = true
 	if s, ok := tok.Extra("scope").(string); ok {
 		d.scopes = strings.Fields(s)
 	}
+	// The scope list ends with tenant=<tenant>: an API key of another tenant
+	// gets a token but every call is refused.
+	for _, s := range d.scopes {
+		if t, ok := strings.CutPrefix(s, "tenant="); ok && t != d.opts.tenant {
+			c.Status = checkFail
+			c.Detail = fmt.Sprintf("the client belongs to tenant %q, not %q", t, d.opts.tenant)
+			c.Fix = "set the tenant to " + t + ", or use the API key of tenant " + d.opts.tenant
+			d.add(c)
+			return
+		}
+	}
+	d.tokenOK = true
 	c.Status = checkOK
 	c.Detail = fmt.Sprintf("granted to client %s", d.opts.clientID)
 	if !tok.Expiry.IsZero() {

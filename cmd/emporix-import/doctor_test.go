@@ -252,3 +252,12 @@ func TestDoctorWithProfileOnly(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
 	}
 }
+
+func TestDoctorTenantMismatch(t *testing.T) {
+	rt := newRecordingTenant(t, emulator.Config{Tenant: "othershop"})
+	r := runDoctor(t, rt, emulator.DefaultConfig().ClientSecret, "--probe=false")
+	tok := r.check(t, "token")
+	if r.code != exitFatal || tok.Status != checkFail || !strings.Contains(tok.Detail, `tenant "othershop", not "demo"`) {
+		t.Fatalf("exit %d, token %+v", r.code, tok)
+	}
+}
