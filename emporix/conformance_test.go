@@ -101,9 +101,13 @@ func TestConformanceSeedTutorial(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].CustomerNumber != "C-1001" {
 		t.Errorf("find by e-mail = %+v, %v", found, err)
 	}
-	page, total, err := c.ListCustomersTotal(ctx, emporix.ListOptions{Q: `id:("C-1001","C-9")`, Expand: []string{"addresses"}, PageNumber: 1, PageSize: 2})
-	if err != nil || len(page) != 1 || total != 1 || len(page[0].Addresses) != 1 {
-		t.Errorf("batch lookup = %d customers, total %d, %v", len(page), total, err)
+	batch, err := c.FindByNumbers(ctx, []string{"C-1001", "C-9"}, "addresses")
+	if err != nil || len(batch.Customers) != 1 || !batch.Complete || len(batch.Customers[0].Addresses) != 1 {
+		t.Errorf("FindByNumbers = %+v, %v", batch, err)
+	}
+	batch, err = c.FindByEmails(ctx, []string{"john@example.com", `odd"quote@example.com`})
+	if err != nil || len(batch.Customers) != 1 || !batch.Complete || batch.Customers[0].CustomerNumber != "C-1001" {
+		t.Errorf("FindByEmails = %+v, %v", batch, err)
 	}
 }
 

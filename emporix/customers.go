@@ -135,6 +135,48 @@ func (c *Client) FindByEmail(ctx context.Context, email string, expand ...string
 	return c.ListCustomers(ctx, ListOptions{Q: "contactEmail:" + quoteQ(email), Expand: expand})
 }
 
+// Found is the answer of a batch finder: the customers the page held and
+// whether that page is provably every match (the Count header equals its
+// length). Only a complete answer proves that an absent value has no customer.
+type Found struct {
+	Customers []Customer
+	Complete  bool
+}
+
+// FindByNumbers looks up many customers by number with one list request
+// (q=id:("a","b",…)), expanded as asked.
+func (c *Client) FindByNumbers(ctx context.Context, numbers []string, expand ...string) (Found, error) {
+	return c.findIn(ctx, "id", numbers, expand)
+}
+
+// FindByEmails looks up many customers by contactEmail with one list request
+// (q=contactEmail:("a","b",…)). The match may be case-sensitive on the
+// server: callers compare case-insensitively themselves.
+func (c *Client) FindByEmails(ctx context.Context, emails []string, expand ...string) (Found, error) {
+	return c.findIn(ctx, "contactEmail", emails, expand)
+}
+
+func (c *Client) findIn(ctx context.Context, field string, vals []string, expand []string) (Found, error) {
+	if len(vals) == 0 {
+		return Found{Complete: true}, nil
+	}
+	quoted := make([]string, len(vals))
+	for i, v := range vals {
+		if err := requireID(field, v); err != nil {
+			return Found{}, err
+		}
+		quoted[i] = quoteQ(v)
+	}
+	out, total, err := c.ListCustomersTotal(ctx, ListOptions{
+		Q:      field + ":(" + strings.Join(quoted, ",") + ")",
+		Expand: expand, PageNumber: 1, PageSize: len(vals),
+	})
+	if err != nil {
+		return Found{}, err
+	}
+	return Found{Customers: out, Complete: total >= 0 && total == len(out)}, nil
+}
+
 // quoteQ quotes a value for the q query language.
 func quoteQ(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
@@ -156,8 +198,9 @@ type idBody struct {
 	ID string `json:"id"`
 }
 
-// CreateCustomer creates a customer with POST and returns its number. The
-// POST is not idempotent: if its outcome is unknown the error wraps
+// CreateCustomer creates a customer with POST and returns its number. A
+// cust.ID asks for that number: the service answers 409 when it is in use, so
+// a create never overwrites an existing customer. The POST is not idempotent: if its outcome is unknown the error wraps
 // ErrOutcomeUnknown and the caller must look the customer up before trying
 // again. A 409 (duplicate e-mail or id) satisfies IsConflict.
 func (c *Client) CreateCustomer(ctx context.Context, cust *Customer, sendPasswordReset bool) (string, error) {

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -10,21 +11,28 @@ import (
 )
 
 // Plan is what one customer group needs, decided from the sheet and the current
-// Emporix state alone (no I/O), so every decision is unit-testable.
+// Emporix state alone (no I/O), so every decision is unit-testable. The dry
+// run and the real run execute the same plan; the report is built from the
+// writes the execution records, never from the plan.
 type Plan struct {
 	Number string // customer number: known, or "" until a POST create assigns one
 	Create bool   // the customer does not exist yet
-	// Body is the create body (Create only): every mapped, non-cleared profile field.
+	// Body is the create body (Create only): every mapped, non-cleared profile
+	// field, and the number as id so that the create can never overwrite.
 	Body *emporix.Customer
 	// Patch holds changed profile fields of an existing customer ("" clears).
 	Patch map[string]any
 	// Activation holds active/onHold to PATCH when they differ (or right after a create).
 	Activation map[string]any
-	// Changes names the customer-level fields written (or that would be).
-	Changes   []string
-	Addresses []*AddressPlan
+	Addresses  []*AddressPlan
 	// Delete lists ids of existing addresses not in the sheet (--addresses replace).
 	Delete []string
+	// Invalid lists problems that make the write fail for certain (the
+	// service would refuse it): the group is invalid, nothing is written.
+	Invalid []string
+	// before holds the current value of each patched or activated field, for
+	// the report's "old → new".
+	before map[string]string
 }
 
 // AddressPlan reconciles one distinct sheet address with the tenant.
@@ -35,25 +43,15 @@ type AddressPlan struct {
 	Patch      map[string]any
 	AddTags    []string
 	RemoveTags []string
-	Changes    []string
+	before     map[string]string
 }
 
 // Writes reports whether executing the plan changes anything.
 func (p *Plan) Writes() bool {
-	if p.customerWrites() {
+	if p.Create || len(p.Patch) > 0 || len(p.Activation) > 0 || len(p.Delete) > 0 {
 		return true
 	}
-	for _, a := range p.Addresses {
-		if a.Writes() {
-			return true
-		}
-	}
-	return false
-}
-
-// customerWrites reports writes that concern the customer as a whole (every row).
-func (p *Plan) customerWrites() bool {
-	return p.Create || len(p.Patch) > 0 || len(p.Activation) > 0 || len(p.Delete) > 0
+	return slices.ContainsFunc(p.Addresses, (*AddressPlan).Writes)
 }
 
 // Writes reports whether the address needs any request.
@@ -114,21 +112,20 @@ func boolString(b *bool) string {
 
 // Decide computes the plan for group g given the current customer (nil = missing).
 func Decide(g *mapping.Group, cur *emporix.Customer, pol Policy) *Plan {
-	p := &Plan{}
+	p := &Plan{before: map[string]string{}}
 	if v, ok := g.Customer["customerNumber"]; ok && !v.Clear {
 		p.Number = v.S
 	}
 	if cur == nil {
 		p.Create = true
 		p.Body = createBody(g.Customer)
-		p.Changes = append(p.Changes, "created")
+		p.Body.ID = p.Number
 	} else {
 		p.Number = cur.CustomerNumber
 		if p.Number == "" {
 			p.Number = cur.ID
 		}
-		p.Patch = profilePatch(g.Customer, cur)
-		p.Changes = append(p.Changes, patchNames(p.Patch)...)
+		p.Patch = profilePatch(g.Customer, cur, p.before)
 	}
 	p.SetActivation(g, cur, pol.Activate && cur == nil)
 	var existing []emporix.Address
@@ -136,10 +133,46 @@ func Decide(g *mapping.Group, cur *emporix.Customer, pol Policy) *Plan {
 		existing = cur.Addresses
 	}
 	p.Addresses, p.Delete = decideAddresses(g, existing, pol)
-	if len(p.Delete) > 0 {
-		p.Changes = append(p.Changes, "address.delete")
-	}
+	p.Invalid = p.problems(cur)
 	return p
+}
+
+// problems lists what the service is certain to refuse: a create without
+// contactEmail, and a company registration id on a profile that lacks
+// firstName, lastName or company.
+func (p *Plan) problems(cur *emporix.Customer) []string {
+	var out []string
+	after := p.Body
+	if !p.Create {
+		c := *cur
+		after = &c
+		for name, v := range p.Patch {
+			if s, ok := v.(string); ok {
+				if dst := profileSetters(after)[name]; dst != nil {
+					*dst = s
+				}
+			}
+		}
+		if b, ok := p.Patch["b2b"].(map[string]any); ok {
+			s, _ := b["companyRegistrationId"].(string)
+			after.B2B = &emporix.B2B{CompanyRegistrationID: s}
+		}
+	}
+	if p.Create && after.ContactEmail == "" {
+		out = append(out, "contactEmail is required to create a customer")
+	}
+	if regID(after) != "" {
+		var missing []string
+		for _, f := range []struct{ name, v string }{{"firstName", after.FirstName}, {"lastName", after.LastName}, {"company", after.Company}} {
+			if f.v == "" {
+				missing = append(missing, f.name)
+			}
+		}
+		if len(missing) > 0 {
+			out = append(out, fmt.Sprintf("b2b.companyRegistrationId requires firstName, lastName and company (missing: %s)", strings.Join(missing, ", ")))
+		}
+	}
+	return out
 }
 
 // SetActivation decides active/onHold (SPEC §4.6): the mapped values, or with
@@ -147,6 +180,9 @@ func Decide(g *mapping.Group, cur *emporix.Customer, pol Policy) *Plan {
 // mapped. Against an existing customer only differing values are written; a
 // new one gets every wanted value, since its defaults are undocumented (Q2).
 func (p *Plan) SetActivation(g *mapping.Group, cur *emporix.Customer, activate bool) {
+	if p.before == nil {
+		p.before = map[string]string{}
+	}
 	want := map[string]bool{}
 	if activate {
 		want["active"], want["onHold"] = true, false
@@ -168,25 +204,28 @@ func (p *Plan) SetActivation(g *mapping.Group, cur *emporix.Customer, activate b
 		}
 		if boolString(have) != boolString(&v) {
 			act[f] = v
+			p.before[f] = boolString(have)
 		}
 	}
 	p.Activation = nil
-	p.Changes = slices.DeleteFunc(p.Changes, func(c string) bool { return c == "active" || c == "onHold" })
 	if len(act) > 0 {
 		p.Activation = act
-		p.Changes = append(p.Changes, sortedKeys(act)...)
 	}
 }
 
-func createBody(f mapping.Fields) *emporix.Customer {
-	c := &emporix.Customer{}
-	set := map[string]*string{
+// profileSetters addresses the plain string profile fields of c by name.
+func profileSetters(c *emporix.Customer) map[string]*string {
+	return map[string]*string{
 		"contactEmail": &c.ContactEmail, "title": &c.Title, "firstName": &c.FirstName,
 		"middleName": &c.MiddleName, "lastName": &c.LastName, "contactPhone": &c.ContactPhone,
 		"company": &c.Company, "preferredLanguage": &c.PreferredLanguage,
 		"preferredCurrency": &c.PreferredCurrency, "preferredSite": &c.PreferredSite,
 	}
-	for name, dst := range set {
+}
+
+func createBody(f mapping.Fields) *emporix.Customer {
+	c := &emporix.Customer{}
+	for name, dst := range profileSetters(c) {
 		if v, ok := f[name]; ok && !v.Clear {
 			*dst = v.S
 		}
@@ -197,8 +236,9 @@ func createBody(f mapping.Fields) *emporix.Customer {
 	return c
 }
 
-// profilePatch returns the merge patch of mapped profile fields that differ.
-func profilePatch(f mapping.Fields, cur *emporix.Customer) map[string]any {
+// profilePatch returns the merge patch of mapped profile fields that differ,
+// recording each field's current value in before.
+func profilePatch(f mapping.Fields, cur *emporix.Customer, before map[string]string) map[string]any {
 	patch := map[string]any{}
 	for name, get := range profileFields {
 		v, ok := f[name]
@@ -211,10 +251,12 @@ func profilePatch(f mapping.Fields, cur *emporix.Customer) map[string]any {
 		case v.Clear:
 			// The spec's strings are not nullable (even for merge-patch): "" clears.
 			setPatch(patch, name, "")
+			before[name] = have
 		case name == "contactEmail" && strings.EqualFold(v.S, have):
 			// E-mail addresses compare case-insensitively; a case-only difference is not worth a write.
 		case v.S != have:
 			setPatch(patch, name, v.S)
+			before[name] = have
 		}
 	}
 	return patch
@@ -264,6 +306,58 @@ func AddressKey(a *emporix.Address) string {
 	return mapping.ContentKey(func(f string) string { return addressFields[f](a) })
 }
 
+// sheetAddress is one distinct address of a group, merged over its rows.
+type sheetAddress struct {
+	key    string
+	fields mapping.Fields
+	tags   []string
+}
+
+// IsAddress reports whether a sheet address block is an address at all: a
+// block with only contactName, tags or isDefault (e.g. the name columns of a
+// row without an address) has nothing to deliver to and is never created.
+func IsAddress(a mapping.Address) bool {
+	for _, f := range []string{"street", "city", "country"} {
+		if v, ok := a.Fields[f]; ok && !v.Clear && v.S != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// sheetAddresses merges the group's address blocks by content key, in order
+// of first appearance: the first non-empty value of each field wins, tags are
+// the union.
+func sheetAddresses(g *mapping.Group) []*sheetAddress {
+	var out []*sheetAddress
+	byKey := map[string]*sheetAddress{}
+	for _, r := range g.Rows {
+		for _, a := range r.Addresses {
+			if !IsAddress(a) {
+				continue
+			}
+			k := a.Key()
+			sa := byKey[k]
+			if sa == nil {
+				sa = &sheetAddress{key: k, fields: mapping.Fields{}}
+				byKey[k] = sa
+				out = append(out, sa)
+			}
+			for name, v := range a.Fields {
+				if _, seen := sa.fields[name]; !seen {
+					sa.fields[name] = v
+				}
+			}
+			for _, t := range a.Tags {
+				if !slices.Contains(sa.tags, t) {
+					sa.tags = append(sa.tags, t)
+				}
+			}
+		}
+	}
+	return out
+}
+
 func decideAddresses(g *mapping.Group, existing []emporix.Address, pol Policy) ([]*AddressPlan, []string) {
 	byKey := map[string]*emporix.Address{}
 	for i := range existing {
@@ -272,81 +366,24 @@ func decideAddresses(g *mapping.Group, existing []emporix.Address, pol Policy) (
 			byKey[k] = &existing[i]
 		}
 	}
-	var plans []*AddressPlan
-	planByKey := map[string]*AddressPlan{}
-	fields := map[string]mapping.Fields{}
-	tags := map[string][]string{}
-	for _, r := range g.Rows {
-		for _, a := range r.Addresses {
-			k := a.Key()
-			ap := planByKey[k]
-			if ap == nil {
-				ap = &AddressPlan{Key: k}
-				planByKey[k] = ap
-				plans = append(plans, ap)
-				fields[k] = mapping.Fields{}
-			}
-			// The same address on several rows: the first non-empty value of each field wins,
-			// tags are the union.
-			for name, v := range a.Fields {
-				if _, seen := fields[k][name]; !seen {
-					fields[k][name] = v
-				}
-			}
-			for _, t := range a.Tags {
-				if !slices.Contains(tags[k], t) {
-					tags[k] = append(tags[k], t)
-				}
-			}
-		}
-	}
+	sheet := sheetAddresses(g)
+	plans := make([]*AddressPlan, 0, len(sheet))
 	matched := map[string]bool{}
-	for _, ap := range plans {
-		want := fields[ap.Key]
-		cur := byKey[ap.Key]
+	for _, sa := range sheet {
+		ap := &AddressPlan{Key: sa.key}
+		plans = append(plans, ap)
+		cur := byKey[sa.key]
 		if cur == nil {
-			ap.Body = addressBody(want, tags[ap.Key])
-			ap.Changes = []string{"address.create"}
+			ap.Body = addressBody(sa.fields, sa.tags)
 			continue
 		}
 		matched[cur.ID] = true
-		ap.ID = cur.ID
-		ap.Patch = map[string]any{}
-		for name, v := range want {
-			have := addressFields[name](cur)
-			switch {
-			case v.Clear && have != "" && name != "isDefault":
-				ap.Patch[name] = ""
-			case v.Clear:
-			case name == "isDefault":
-				if v.S != have {
-					ap.Patch[name] = v.S == "true"
-				}
-			case v.S != have:
-				ap.Patch[name] = v.S
-			}
-		}
-		for _, n := range sortedKeys(ap.Patch) {
-			ap.Changes = append(ap.Changes, "address."+n)
-		}
-		for _, t := range tags[ap.Key] {
-			if !slices.Contains(cur.Tags, t) {
-				ap.AddTags = append(ap.AddTags, t)
-			}
-		}
-		if pol.ReplaceTags {
-			for _, t := range cur.Tags {
-				if !slices.Contains(tags[ap.Key], t) {
-					ap.RemoveTags = append(ap.RemoveTags, t)
-				}
-			}
-		}
-		if len(ap.AddTags)+len(ap.RemoveTags) > 0 {
-			ap.Changes = append(ap.Changes, "address.tags")
-		}
+		reconcileAddress(ap, cur, sa, pol.ReplaceTags)
 	}
+	// Deletions only against at least one address from the sheet: a group
+	// whose address cells are all blank never deletes anything.
 	var del []string
-	if pol.ReplaceAddresses && pol.HasAddresses {
+	if pol.ReplaceAddresses && pol.HasAddresses && len(sheet) > 0 {
 		for _, a := range existing {
 			if !matched[a.ID] {
 				del = append(del, a.ID)
@@ -354,6 +391,42 @@ func decideAddresses(g *mapping.Group, existing []emporix.Address, pol Policy) (
 		}
 	}
 	return plans, del
+}
+
+// reconcileAddress plans the field patch and tag changes of a matched address.
+func reconcileAddress(ap *AddressPlan, cur *emporix.Address, sa *sheetAddress, replaceTags bool) {
+	ap.ID = cur.ID
+	ap.Patch = map[string]any{}
+	ap.before = map[string]string{}
+	for name, v := range sa.fields {
+		have := addressFields[name](cur)
+		switch {
+		case v.Clear && have != "" && name != "isDefault":
+			ap.Patch[name] = ""
+		case v.Clear:
+		case name == "isDefault":
+			if v.S != have {
+				ap.Patch[name] = v.S == "true"
+			}
+		case v.S != have:
+			ap.Patch[name] = v.S
+		}
+		if _, ok := ap.Patch[name]; ok {
+			ap.before[name] = have
+		}
+	}
+	for _, t := range sa.tags {
+		if !slices.Contains(cur.Tags, t) {
+			ap.AddTags = append(ap.AddTags, t)
+		}
+	}
+	if replaceTags {
+		for _, t := range cur.Tags {
+			if !slices.Contains(sa.tags, t) {
+				ap.RemoveTags = append(ap.RemoveTags, t)
+			}
+		}
+	}
 }
 
 func addressBody(f mapping.Fields, tags []string) *emporix.Address {

@@ -138,7 +138,7 @@ func TestDecideCreateBody(t *testing.T) {
 		"company": clearV, "b2b.companyRegistrationId": val("ATU1"), "active": val("true"),
 	}
 	p := Decide(group(cust), nil, Policy{})
-	want := &emporix.Customer{ContactEmail: "x@example.com", Title: "DR", B2B: &emporix.B2B{CompanyRegistrationID: "ATU1"}}
+	want := &emporix.Customer{ID: "C9", ContactEmail: "x@example.com", Title: "DR", B2B: &emporix.B2B{CompanyRegistrationID: "ATU1"}}
 	if !reflect.DeepEqual(p.Body, want) {
 		t.Errorf("Body = %+v, want %+v", p.Body, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,12 +20,51 @@ import (
 	"github.com/emporix-import/emporix-import/sheet"
 )
 
-// Outcomes the CLI maps to exit codes (SPEC §2); anything else is fatal.
+// Outcomes with their own exit code (see ExitCode); anything else is fatal.
 var (
 	ErrRowsFailed  = errors.New("finished, but some rows are invalid or failed")
 	ErrAborted     = errors.New("aborted")
 	ErrInterrupted = errors.New("interrupted")
 )
+
+// UsageError marks a command-line mistake (exit 2). It is typed where the
+// mistake is found (flag parsing, argument checks), never guessed from text.
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Exit codes of the process and of Summary.ExitCode.
+const (
+	ExitOK          = 0
+	ExitFatal       = 1
+	ExitUsage       = 2
+	ExitRowsFailed  = 3
+	ExitAborted     = 4
+	ExitInterrupted = 130
+)
+
+// ExitCode is the one mapping from a run's error to its exit code: the
+// process status and --summary-json both come from here.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, new(UsageError)):
+		return ExitUsage
+	case errors.Is(err, ErrRowsFailed):
+		return ExitRowsFailed
+	case errors.Is(err, ErrAborted):
+		return ExitAborted
+	case errors.Is(err, ErrInterrupted):
+		return ExitInterrupted
+	}
+	return ExitFatal
+}
+
+// ErrNoRows is the error of an input without data rows (unless AllowEmpty):
+// a truncated export must not pass for a successful sync.
+var ErrNoRows = errors.New("no data rows")
 
 // Config is one validate or import run.
 type Config struct {
@@ -48,6 +88,16 @@ type Config struct {
 	MaxRetries        int           // also bounds look-up-then-retry rounds of creates with an unknown outcome
 	RetryInitial      time.Duration // first wait between those rounds; 0 = 500 ms
 	MaxErrors         int           // abort after this many failed/invalid rows; 0 = unlimited
+	// MaxErrorsPercent aborts when failed/invalid rows exceed this share of
+	// the rows done so far, once 100 rows are done; 0 = off.
+	MaxErrorsPercent float64
+	MaxDeletes       int  // --addresses replace: at most this many deletions; 0 = no limit
+	AllowEmpty       bool // an input without data rows is not an error
+	// ShutdownTimeout bounds how long customers in flight may take after
+	// ctx is cancelled; then their requests are cancelled. 0 = no bound.
+	ShutdownTimeout time.Duration
+	// ForceStop, when closed (a second signal), cancels work in flight at once.
+	ForceStop <-chan struct{}
 	StopOnError       bool
 	ReplaceAddresses  bool
 	ReplaceTags       bool
@@ -82,6 +132,33 @@ func DefaultReportPath(input string, now time.Time) string {
 	return filepath.Join("reports", stem+"-"+now.UTC().Format("20060102T150405")+format)
 }
 
+// reserveReportPath picks the default report name and creates it exclusively,
+// adding -2, -3, … when a report of that name exists (two runs started in
+// the same second never share one). The empty file is the report writer's to
+// fill.
+func reserveReportPath(input string, now time.Time) (string, error) {
+	base := DefaultReportPath(input, now)
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return "", fmt.Errorf("report: create directory: %w", err)
+	}
+	ext := filepath.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	for n := 1; ; n++ {
+		p := base
+		if n > 1 {
+			p = fmt.Sprintf("%s-%d%s", stem, n, ext)
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("report: %w", err)
+		}
+		return p, f.Close()
+	}
+}
+
 func loadMapping(file string) (*mapping.Mapping, error) {
 	if file == "" {
 		return mapping.Default(), nil
@@ -98,6 +175,7 @@ type session struct {
 	prog    progress
 
 	mu        sync.Mutex
+	done      int // rows reported, for a --max-errors percentage
 	bad       int // failed + invalid rows, for --max-errors
 	printed   int // problem lines printed to stderr
 	abortWhy  string
@@ -121,25 +199,50 @@ func (s *session) write(results []report.Result) error {
 		}
 	}
 	s.prog.Add(len(results))
+	s.mu.Lock()
+	s.done += len(results)
+	s.bad += len(problems)
+	done, bad := s.done, s.bad
+	s.printProblems(problems)
+	s.mu.Unlock()
 	if len(problems) == 0 {
 		return nil
 	}
-	s.mu.Lock()
-	s.bad += len(problems)
-	n := s.bad
-	s.printProblems(problems)
-	s.mu.Unlock()
+	if why := s.errorLimit(done, bad); why != "" {
+		s.trip(why)
+	}
+	return nil
+}
+
+// errorLimit says whether bad of done rows trip --max-errors/--stop-on-error.
+func (s *session) errorLimit(done, bad int) string {
 	limit := s.cfg.MaxErrors
 	if s.cfg.StopOnError {
 		limit = 1
 	}
-	if limit > 0 && n >= limit {
-		s.abortOnce.Do(func() {
-			s.abortWhy = fmt.Sprintf("%d failed/invalid rows reached the limit of %d", n, limit)
-			close(s.abort)
-		})
+	if limit > 0 && bad >= limit {
+		return fmt.Sprintf("%d failed/invalid rows reached the limit of %d", bad, limit)
 	}
-	return nil
+	// A share is judged only after 100 rows: earlier, one bad row is too big a part.
+	if pct := s.cfg.MaxErrorsPercent; pct > 0 && done >= 100 && float64(bad)*100 > pct*float64(done) {
+		return fmt.Sprintf("%d failed/invalid of %d rows exceed --max-errors %g%%", bad, done, pct)
+	}
+	return ""
+}
+
+// trip aborts the run (exit 4, resumable); the first reason wins.
+func (s *session) trip(why string) {
+	s.abortOnce.Do(func() {
+		s.abortWhy = why
+		close(s.abort)
+	})
+}
+
+func (s *session) abortReason() string {
+	if !s.aborted() {
+		return ""
+	}
+	return s.abortWhy
 }
 
 // maxPrinted caps the problem lines on stderr; the errors file has them all.
@@ -182,6 +285,14 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Pla
 	if err != nil {
 		return nil, err
 	}
+	if plan.Rows == 0 && !s.cfg.AllowEmpty {
+		return nil, fmt.Errorf("%w in %s (--allow-empty accepts that)", ErrNoRows, s.cfg.Input)
+	}
+	if s.cfg.Report == "" {
+		if s.cfg.Report, err = reserveReportPath(s.cfg.Input, s.cfg.now()); err != nil {
+			return nil, err
+		}
+	}
 	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(report.Source(opts))); err != nil {
 		return nil, err
 	}
@@ -218,10 +329,10 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 			err = ErrRowsFailed
 		}
 	}
-	sum.ExitCode = exitCodeOf(err)
+	sum.ExitCode = ExitCode(err)
 	if cerr := s.rep.Close(sum); cerr != nil && err == nil {
 		err = cerr
-		sum.ExitCode = 1
+		sum.ExitCode = ExitCode(err)
 	}
 	if s.cfg.Stderr != nil {
 		fmt.Fprintln(s.cfg.Stderr, sum.Line())
@@ -234,20 +345,6 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 	return sum, err
 }
 
-func exitCodeOf(err error) int {
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, ErrRowsFailed):
-		return 3
-	case errors.Is(err, ErrAborted):
-		return 4
-	case errors.Is(err, ErrInterrupted):
-		return 130
-	}
-	return 1
-}
-
 // invalidResults reports every row of an invalid group with all its problems.
 func invalidResults(g *mapping.Group, status report.Status) []report.Result {
 	out := make([]report.Result, 0, len(g.Rows))
@@ -258,6 +355,17 @@ func invalidResults(g *mapping.Group, status report.Status) []report.Result {
 			res.Status = report.Invalid
 			res.Message = strings.Join(msgs, "; ")
 		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// problemResults reports every row of a group invalid with the group's problems.
+func problemResults(g *mapping.Group, probs []string) []report.Result {
+	out := make([]report.Result, 0, len(g.Rows))
+	for _, r := range g.Rows {
+		res := rowResult(g, r, report.Invalid)
+		res.Message = strings.Join(probs, "; ")
 		out = append(out, res)
 	}
 	return out

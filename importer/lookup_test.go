@@ -3,24 +3,30 @@ package importer
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/mapping"
 )
 
-// listOnly answers the batch lookup; any other call panics (nil API).
-type listOnly struct {
+// finderOnly answers the batch lookup; any other call panics (nil API).
+type finderOnly struct {
 	API
-	found []emporix.Customer
-	total int
+	found emporix.Found
 	err   error
-	q     string
+	asked string // "numbers" or "emails"
+	vals  []string
 }
 
-func (l *listOnly) ListCustomersTotal(_ context.Context, o emporix.ListOptions) ([]emporix.Customer, int, error) {
-	l.q = o.Q
-	return l.found, l.total, l.err
+func (l *finderOnly) FindByNumbers(_ context.Context, v []string, _ ...string) (emporix.Found, error) {
+	l.asked, l.vals = "numbers", v
+	return l.found, l.err
+}
+
+func (l *finderOnly) FindByEmails(_ context.Context, v []string, _ ...string) (emporix.Found, error) {
+	l.asked, l.vals = "emails", v
+	return l.found, l.err
 }
 
 func TestBatchLookup(t *testing.T) {
@@ -28,32 +34,34 @@ func TestBatchLookup(t *testing.T) {
 	g2 := &mapping.Group{Key: "C-2", Customer: mapping.Fields{"contactEmail": val("B@x.de")}}
 	c1 := emporix.Customer{CustomerNumber: "C1", ContactEmail: "a@x.de"}
 	c2 := emporix.Customer{CustomerNumber: "C-2", ContactEmail: "b@X.de"}
+	found := func(complete bool, cs ...emporix.Customer) emporix.Found {
+		return emporix.Found{Customers: cs, Complete: complete}
+	}
 	tests := []struct {
 		name               string
 		match              string
-		api                *listOnly
-		wantQ              string
+		api                *finderOnly
+		wantAsked          string
+		wantVals           []string
 		g2Found, g2Certain bool
 	}{
 		{"by number, complete page: a miss is certain", mapping.MatchCustomerNumber,
-			&listOnly{found: []emporix.Customer{c1}, total: 1}, `id:("C1","C-2")`, false, true},
-		{"by number, Count above the page: a miss is not certain", mapping.MatchCustomerNumber,
-			&listOnly{found: []emporix.Customer{c1}, total: 2}, `id:("C1","C-2")`, false, false},
-		{"by number, no Count header: a miss is not certain", mapping.MatchCustomerNumber,
-			&listOnly{found: []emporix.Customer{c1}, total: -1}, `id:("C1","C-2")`, false, false},
+			&finderOnly{found: found(true, c1)}, "numbers", []string{"C1", "C-2"}, false, true},
+		{"by number, incomplete page: a miss is not certain", mapping.MatchCustomerNumber,
+			&finderOnly{found: found(false, c1)}, "numbers", []string{"C1", "C-2"}, false, false},
 		{"by e-mail: found case-insensitively", mapping.MatchContactEmail,
-			&listOnly{found: []emporix.Customer{c1, c2}, total: 2}, `contactEmail:("a@x.de","B@x.de")`, true, true},
+			&finderOnly{found: found(true, c1, c2)}, "emails", []string{"a@x.de", "B@x.de"}, true, true},
 		{"by e-mail: a miss is never certain", mapping.MatchContactEmail,
-			&listOnly{found: []emporix.Customer{c1}, total: 1}, `contactEmail:("a@x.de","B@x.de")`, false, false},
+			&finderOnly{found: found(true, c1)}, "emails", []string{"a@x.de", "B@x.de"}, false, false},
 		{"failed request: nothing is certain", mapping.MatchCustomerNumber,
-			&listOnly{err: errors.New("boom"), total: -1}, `id:("C1","C-2")`, false, false},
+			&finderOnly{err: errors.New("boom")}, "numbers", []string{"C1", "C-2"}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &syncer{api: tt.api, match: tt.match}
 			found := s.lookup(context.Background(), []*mapping.Group{g1, g2})
-			if tt.api.q != tt.wantQ {
-				t.Errorf("q = %s, want %s", tt.api.q, tt.wantQ)
+			if tt.api.asked != tt.wantAsked || !slices.Equal(tt.api.vals, tt.wantVals) {
+				t.Errorf("asked %s %v, want %s %v", tt.api.asked, tt.api.vals, tt.wantAsked, tt.wantVals)
 			}
 			c, certain := found(g2)
 			if (c != nil) != tt.g2Found || certain != tt.g2Certain {

@@ -4,22 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 
 	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/mapping"
 )
 
 // API is the part of the Emporix client the sync engine uses; *emporix.Client
-// implements it against the real service and the emulator alike.
+// implements it against the real service and the emulator alike. It has no
+// PUT on a customer: a create is a POST (409 when the id or e-mail is taken),
+// so it can never overwrite.
 type API interface {
 	GetCustomer(ctx context.Context, number string, expand ...string) (*emporix.Customer, error)
 	ListCustomersTotal(ctx context.Context, opts emporix.ListOptions) ([]emporix.Customer, int, error)
 	FindByEmail(ctx context.Context, email string, expand ...string) ([]emporix.Customer, error)
+	FindByNumbers(ctx context.Context, numbers []string, expand ...string) (emporix.Found, error)
+	FindByEmails(ctx context.Context, emails []string, expand ...string) (emporix.Found, error)
 	CreateCustomer(ctx context.Context, c *emporix.Customer, sendPasswordReset bool) (string, error)
-	UpsertCustomer(ctx context.Context, number string, body any, sendPasswordReset bool) (bool, string, error)
 	PatchCustomer(ctx context.Context, number string, patch map[string]any) error
 	ListAddresses(ctx context.Context, number string) ([]emporix.Address, error)
 	AddAddress(ctx context.Context, number string, a *emporix.Address) (string, error)
@@ -29,7 +34,8 @@ type API interface {
 	RemoveTags(ctx context.Context, number, id string, tags []string) error
 }
 
-// syncer executes plans for one run.
+// syncer executes plans for one run. The dry run goes through the same code:
+// each write is recorded instead of sent, so both report the same decisions.
 type syncer struct {
 	api               API
 	policy            Policy
@@ -39,32 +45,49 @@ type syncer struct {
 	// createAttempts bounds how often a create whose outcome stayed unknown
 	// is looked up and tried again (1 + --max-retries).
 	createAttempts int
-	// retryInitial is the first wait between such rounds; it doubles (with
-	// jitter) each round, giving an overloaded or lagging tenant time.
+	// retryInitial is the first wait between such rounds; it grows
+	// exponentially with jitter, giving an overloaded or lagging tenant time.
 	retryInitial time.Duration
+	deletes      *deleteBudget
 }
 
-// backoff waits before look-up-then-retry round attempt+1.
-func (s *syncer) backoff(ctx context.Context, attempt int) error {
-	d := s.retryInitial << min(attempt-1, 5)
-	d += time.Duration(rand.Int64N(int64(d)/2 + 1)) // jitter: up to +50%
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
+// deleteBudget is --max-deletes across all workers.
+type deleteBudget struct {
+	mu    sync.Mutex
+	limit int // 0 = no limit
+	used  int // deletions granted (real run) or planned (dry run)
+}
+
+// take grants n deletions, or none when they would exceed the limit. The dry
+// run only counts, so it shows the total planned.
+func (b *deleteBudget) take(n int, dryRun bool) bool {
+	if n == 0 {
+		return true
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !dryRun && b.limit > 0 && b.used+n > b.limit {
+		return false
+	}
+	b.used += n
+	return true
 }
 
-// outcome is what happened to one group.
-type outcome struct {
-	plan    *Plan
-	number  string
-	created bool
-	err     error         // customer-level failure: every row failed
-	addrErr map[int]error // per-address failures by plan index
+func (b *deleteBudget) total() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// retry runs op with exponential backoff and jitter (the library the client
+// uses), at most createAttempts times; op marks final errors backoff.Permanent.
+func retry[T any](ctx context.Context, s *syncer, op backoff.Operation[T]) (T, error) {
+	eb := backoff.NewExponentialBackOff()
+	eb.InitialInterval = s.retryInitial
+	return backoff.Retry(ctx, op,
+		backoff.WithBackOff(eb),
+		backoff.WithMaxTries(uint(max(1, s.createAttempts))),
+		backoff.WithMaxElapsedTime(0))
 }
 
 // job is one valid group for a worker, with its current state when a batch
@@ -78,41 +101,33 @@ type job struct {
 // lookupBatch is how many customers one list request looks up.
 const lookupBatch = 50
 
-// lookup reads the current state of a batch of groups with one list request
-// (q=id:(a,b,…) or contactEmail:("a","b",…), expand=addresses). It returns a
-// function telling, per group, the customer and whether that is certain.
-// A group absent from the answer is certainly missing only when matched by
-// number and the answer is complete (Count header): e-mail matches may differ
-// in case, so those fall back to a single lookup. A failed batch request is
-// not an error: each group is then looked up on its own.
+// lookup reads the current state of a batch of groups with one list request.
+// It returns a function telling, per group, the customer and whether that is
+// certain. A group absent from the answer is certainly missing only when
+// matched by number and the answer is complete: e-mail matches may differ in
+// case, so those fall back to a single lookup. A failed batch request is not
+// an error: each group is then looked up on its own.
 func (s *syncer) lookup(ctx context.Context, groups []*mapping.Group) func(*mapping.Group) (*emporix.Customer, bool) {
 	byEmail := s.match == mapping.MatchContactEmail
 	vals := make([]string, 0, len(groups))
 	for _, g := range groups {
-		v := g.Key
 		if byEmail {
-			v = g.Email()
+			vals = append(vals, g.Email())
+		} else {
+			vals = append(vals, g.Key)
 		}
-		vals = append(vals, quoteQ(v))
 	}
-	field := "id"
+	find := s.api.FindByNumbers
 	if byEmail {
-		field = "contactEmail"
+		find = s.api.FindByEmails
 	}
-	found, total, err := s.api.ListCustomersTotal(ctx, emporix.ListOptions{
-		Q: field + ":(" + strings.Join(vals, ",") + ")", Expand: []string{"addresses"},
-		PageNumber: 1, PageSize: len(groups),
-	})
-	if err != nil || len(found) > len(groups) {
+	found, err := find(ctx, vals, "addresses")
+	if err != nil || len(found.Customers) > len(groups) {
 		return func(*mapping.Group) (*emporix.Customer, bool) { return nil, false }
 	}
-	// A miss proves absence only if the page holds every match: a server that
-	// caps pageSize below ours would otherwise make an existing customer look
-	// new, and a create by PUT could then overwrite its profile.
-	complete := total >= 0 && total == len(found)
 	index := map[string]*emporix.Customer{}
-	for i := range found {
-		c := &found[i]
+	for i := range found.Customers {
+		c := &found.Customers[i]
 		k := c.CustomerNumber
 		if byEmail {
 			k = strings.ToLower(c.ContactEmail)
@@ -135,45 +150,51 @@ func (s *syncer) lookup(ctx context.Context, groups []*mapping.Group) func(*mapp
 		case ok: // ambiguous
 			return nil, false
 		}
-		return nil, !byEmail && complete
+		return nil, !byEmail && found.Complete
 	}
 }
 
-// quoteQ quotes a value for the q query language.
-func quoteQ(v string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
-}
-
-// sync finds (unless the job knows), decides and (unless dry run) applies one valid group.
-func (s *syncer) sync(ctx context.Context, j job) *outcome {
+// sync finds (unless the job knows), decides and applies (or, in a dry run,
+// records) one valid group.
+func (s *syncer) sync(ctx context.Context, j job) *Outcome {
 	g, cur := j.g, j.cur
 	if !j.known {
 		var err error
 		if cur, err = s.find(ctx, g); err != nil {
-			return &outcome{err: fmt.Errorf("find: %w", err)}
+			return &Outcome{Err: fmt.Errorf("find: %w", err)}
 		}
 	}
 	plan := Decide(g, cur, s.policy)
-	out := &outcome{plan: plan, number: plan.Number, created: plan.Create}
-	if s.dryRun || !plan.Writes() {
+	out := &Outcome{Number: plan.Number, AddrIDs: map[string]string{}}
+	if len(plan.Invalid) > 0 {
+		out.Invalid = plan.Invalid
 		return out
 	}
 	if plan.Create {
-		if err := s.create(ctx, g, out); err != nil {
-			out.err = err
+		var err error
+		if plan, err = s.create(ctx, g, plan, out); err != nil {
+			out.Err = err
+			return out
+		}
+		if len(plan.Invalid) > 0 {
+			out.Invalid = plan.Invalid
 			return out
 		}
 	}
-	s.apply(ctx, out)
+	s.apply(ctx, plan, out)
 	return out
 }
 
 // find returns the current customer with addresses, or nil when it does not exist.
 func (s *syncer) find(ctx context.Context, g *mapping.Group) (*emporix.Customer, error) {
-	if s.match == "contactEmail" {
+	if s.match == mapping.MatchContactEmail {
 		return s.findByEmail(ctx, g.Email())
 	}
-	c, err := s.api.GetCustomer(ctx, g.Key, "addresses")
+	return s.findByNumber(ctx, g.Key)
+}
+
+func (s *syncer) findByNumber(ctx context.Context, number string) (*emporix.Customer, error) {
+	c, err := s.api.GetCustomer(ctx, number, "addresses")
 	if emporix.IsNotFound(err) {
 		return nil, nil
 	}
@@ -201,104 +222,152 @@ func (s *syncer) findByEmail(ctx context.Context, email string) (*emporix.Custom
 	return nil, fmt.Errorf("%d customers have contactEmail %q; refusing to guess", len(hits), email)
 }
 
-// create makes the customer: PUT with a number (idempotent), POST without one
-// (never blindly retried: an unknown outcome or a 409 is resolved by a lookup).
-func (s *syncer) create(ctx context.Context, g *mapping.Group, out *outcome) error {
-	plan := out.plan
-	if plan.Body.ContactEmail == "" {
-		return errors.New("contactEmail is required to create a customer")
+// create POSTs the customer (carrying its number as id). It is never blindly
+// retried: a 409 or an unknown outcome is resolved by a lookup. If the
+// customer turns out to exist, the returned plan is the update path against
+// it; if the lookup finds our own create (its answer was lost), the customer
+// counts as created.
+func (s *syncer) create(ctx context.Context, g *mapping.Group, plan *Plan, out *Outcome) (*Plan, error) {
+	if s.dryRun {
+		out.Created = true
+		out.record(Write{Changes: []string{changeCreate}})
+		return plan, nil
 	}
-	if plan.Number != "" {
-		if _, _, err := s.api.UpsertCustomer(ctx, plan.Number, plan.Body, s.sendPasswordReset); err != nil {
-			return fmt.Errorf("create: %w", err)
-		}
-		return nil
-	}
-	for attempt := 1; ; attempt++ {
+	attempt := 0
+	var ours bool
+	cur, err := retry(ctx, s, func() (*emporix.Customer, error) {
+		attempt++
 		id, err := s.api.CreateCustomer(ctx, plan.Body, s.sendPasswordReset)
 		if err == nil {
-			plan.Number, out.number = id, id
-			return nil
+			plan.Number = id
+			return nil, nil
 		}
 		conflict := emporix.IsConflict(err)
 		if !conflict && !errors.Is(err, emporix.ErrOutcomeUnknown) {
-			return fmt.Errorf("create: %w", err)
+			return nil, backoff.Permanent(fmt.Errorf("create: %w", err))
 		}
-		cur, ferr := s.findByEmail(ctx, plan.Body.ContactEmail)
-		if ferr != nil {
-			return fmt.Errorf("create: %w; lookup after it: %w", err, ferr)
+		cur, ferr := s.findCreated(ctx, plan)
+		switch {
+		case ferr != nil:
+			return nil, backoff.Permanent(fmt.Errorf("create: %w; lookup after it: %w", err, ferr))
+		case cur != nil:
+			// A 409 on the first attempt: the customer existed. After an
+			// unknown outcome, the customer found (or a later 409) is ours.
+			ours = !conflict || attempt > 1
+			return cur, nil
+		case conflict:
+			return nil, backoff.Permanent(fmt.Errorf("create: %w", err))
 		}
-		if cur != nil {
-			// Either our POST landed (its answer was lost) or the customer existed:
-			// continue as an update against what is there.
-			// An earlier attempt's lost answer makes a later 409 ours too.
-			created := !conflict || attempt > 1
-			*plan = *Decide(g, cur, s.policy)
-			if created {
-				plan.Changes = append([]string{"created"}, plan.Changes...)
-				plan.SetActivation(g, cur, s.policy.Activate)
-			}
-			out.number, out.created = plan.Number, created
-			return nil
-		}
-		if conflict || attempt >= s.createAttempts {
-			return fmt.Errorf("create: %w", err)
-		}
-		if err := s.backoff(ctx, attempt); err != nil {
-			return fmt.Errorf("create: %w", err)
-		}
+		return nil, fmt.Errorf("create: %w", err)
+	})
+	if err != nil {
+		return plan, err
 	}
+	if cur == nil {
+		ours = true
+	}
+	if ours {
+		out.Created = true
+		out.record(Write{Changes: []string{changeCreate}})
+	}
+	if cur == nil {
+		out.Number = plan.Number
+		return plan, nil
+	}
+	next := Decide(g, cur, s.policy)
+	if ours {
+		next.SetActivation(g, cur, s.policy.Activate)
+	}
+	out.Number = next.Number
+	return next, nil
 }
 
-// apply performs the customer patch, address and tag work and activation.
-func (s *syncer) apply(ctx context.Context, out *outcome) {
-	plan, number := out.plan, out.number
+// findCreated looks up the customer a create was meant to make.
+func (s *syncer) findCreated(ctx context.Context, plan *Plan) (*emporix.Customer, error) {
+	if plan.Number != "" {
+		return s.findByNumber(ctx, plan.Number)
+	}
+	return s.findByEmail(ctx, plan.Body.ContactEmail)
+}
+
+// apply performs the customer patch, address and tag work and activation,
+// recording each write as it succeeds.
+func (s *syncer) apply(ctx context.Context, plan *Plan, out *Outcome) {
+	number := out.Number
+	// The deletions are granted before any write, so a customer stopped by
+	// --max-deletes is left untouched for the resumed run.
+	if !s.deletes.take(len(plan.Delete), s.dryRun) {
+		out.Err = fmt.Errorf("%w (limit %d)", ErrMaxDeletes, s.deletes.limit)
+		return
+	}
 	if len(plan.Patch) > 0 {
-		if err := s.api.PatchCustomer(ctx, number, plan.Patch); err != nil {
-			out.err = fmt.Errorf("update: %w", err)
+		w := Write{Changes: plan.profileChanges()}
+		if err := s.write(out, w, func() error { return s.api.PatchCustomer(ctx, number, plan.Patch) }); err != nil {
+			out.Err = fmt.Errorf("update: %w", err)
 			return
 		}
 	}
-	for i, ap := range plan.Addresses {
-		if err := s.applyAddress(ctx, number, ap); err != nil {
-			if out.addrErr == nil {
-				out.addrErr = map[int]error{}
+	for _, ap := range plan.Addresses {
+		if err := s.applyAddress(ctx, number, ap, out); err != nil {
+			if out.AddrErr == nil {
+				out.AddrErr = map[string]error{}
 			}
-			out.addrErr[i] = err
+			out.AddrErr[ap.Key] = err
 		}
 	}
-	if len(out.addrErr) == 0 {
+	if len(out.AddrErr) == 0 {
 		// Deleting while a sheet address failed could remove the only copy of it.
 		for _, id := range plan.Delete {
-			if err := s.api.DeleteAddress(ctx, number, id); err != nil {
-				out.err = fmt.Errorf("delete address %s: %w", id, err)
+			w := Write{Changes: []string{addressPrefix(id) + "delete"}}
+			if err := s.write(out, w, func() error { return s.api.DeleteAddress(ctx, number, id) }); err != nil {
+				out.Err = fmt.Errorf("delete address %s: %w", id, err)
 				return
 			}
 		}
 	}
 	if len(plan.Activation) > 0 {
-		if err := s.api.PatchCustomer(ctx, number, plan.Activation); err != nil {
-			out.err = fmt.Errorf("activation: %w", err)
+		w := Write{Changes: plan.activationChanges()}
+		if err := s.write(out, w, func() error { return s.api.PatchCustomer(ctx, number, plan.Activation) }); err != nil {
+			out.Err = fmt.Errorf("activation: %w", err)
 		}
 	}
 }
 
-func (s *syncer) applyAddress(ctx context.Context, number string, ap *AddressPlan) error {
-	if ap.ID == "" {
-		return s.createAddress(ctx, number, ap)
+// write sends one request (not in a dry run) and records it once it succeeded.
+func (s *syncer) write(out *Outcome, w Write, send func() error) error {
+	if !s.dryRun {
+		if err := send(); err != nil {
+			return err
+		}
 	}
+	out.record(w)
+	return nil
+}
+
+func (s *syncer) applyAddress(ctx context.Context, number string, ap *AddressPlan, out *Outcome) error {
+	if ap.ID == "" {
+		return s.createAddress(ctx, number, ap, out)
+	}
+	out.AddrIDs[ap.Key] = ap.ID
+	at := func(changes ...string) Write { return Write{Addr: ap.Key, Changes: changes} }
 	if len(ap.Patch) > 0 {
-		if err := s.api.PatchAddress(ctx, number, ap.ID, ap.Patch); err != nil {
+		if err := s.write(out, at(ap.patchChanges()...), func() error {
+			return s.api.PatchAddress(ctx, number, ap.ID, ap.Patch)
+		}); err != nil {
 			return fmt.Errorf("update address: %w", err)
 		}
 	}
 	if len(ap.AddTags) > 0 {
-		if err := s.api.AddTags(ctx, number, ap.ID, ap.AddTags); err != nil {
+		if err := s.write(out, at(addressPrefix(ap.ID)+"tags.add: "+strings.Join(ap.AddTags, ", ")), func() error {
+			return s.api.AddTags(ctx, number, ap.ID, ap.AddTags)
+		}); err != nil {
 			return fmt.Errorf("add tags: %w", err)
 		}
 	}
 	if len(ap.RemoveTags) > 0 {
-		if err := s.api.RemoveTags(ctx, number, ap.ID, ap.RemoveTags); err != nil {
+		if err := s.write(out, at(addressPrefix(ap.ID)+"tags.remove: "+strings.Join(ap.RemoveTags, ", ")), func() error {
+			return s.api.RemoveTags(ctx, number, ap.ID, ap.RemoveTags)
+		}); err != nil {
 			return fmt.Errorf("remove tags: %w", err)
 		}
 	}
@@ -307,31 +376,36 @@ func (s *syncer) applyAddress(ctx context.Context, number string, ap *AddressPla
 
 // createAddress POSTs the address; when the outcome is unknown it re-reads the
 // addresses and adopts a content match instead of posting a duplicate.
-func (s *syncer) createAddress(ctx context.Context, number string, ap *AddressPlan) error {
-	for attempt := 1; ; attempt++ {
+func (s *syncer) createAddress(ctx context.Context, number string, ap *AddressPlan, out *Outcome) error {
+	w := Write{Addr: ap.Key, Changes: []string{ap.createChange()}}
+	if s.dryRun {
+		out.record(w)
+		return nil
+	}
+	id, err := retry(ctx, s, func() (string, error) {
 		id, err := s.api.AddAddress(ctx, number, ap.Body)
 		if err == nil {
-			ap.ID = id
-			return nil
+			return id, nil
 		}
 		if !errors.Is(err, emporix.ErrOutcomeUnknown) {
-			return fmt.Errorf("add address: %w", err)
+			return "", backoff.Permanent(fmt.Errorf("add address: %w", err))
 		}
 		existing, lerr := s.api.ListAddresses(ctx, number)
 		if lerr != nil {
-			return fmt.Errorf("add address: %w; re-read: %w", err, lerr)
+			return "", backoff.Permanent(fmt.Errorf("add address: %w; re-read: %w", err, lerr))
 		}
 		for i := range existing {
 			if AddressKey(&existing[i]) == ap.Key {
-				ap.ID = existing[i].ID
-				return nil
+				return existing[i].ID, nil
 			}
 		}
-		if attempt >= s.createAttempts {
-			return fmt.Errorf("add address: %w", err)
-		}
-		if err := s.backoff(ctx, attempt); err != nil {
-			return fmt.Errorf("add address: %w", err)
-		}
+		return "", fmt.Errorf("add address: %w", err)
+	})
+	if err != nil {
+		return err
 	}
+	ap.ID = id
+	out.AddrIDs[ap.Key] = id
+	out.record(w)
+	return nil
 }

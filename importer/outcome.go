@@ -1,0 +1,193 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/emporix-import/emporix-import/mapping"
+	"github.com/emporix-import/emporix-import/report"
+)
+
+// Write is one request that changed (or, in a dry run, would change) the
+// tenant. The report lists Changes; nothing else can make a row anything but
+// unchanged.
+type Write struct {
+	Addr    string   // content key of the sheet address concerned; "" = the customer as a whole
+	Changes []string // report entries; one request may write several fields
+}
+
+// Outcome is what happened to one customer group: the writes performed, in
+// order, and what stopped it. The report rows are a pure function of it.
+type Outcome struct {
+	Number  string
+	Created bool
+	Writes  []Write
+	AddrIDs map[string]string // address key → id (known or assigned by the create)
+	AddrErr map[string]error  // address key → failure
+	Invalid []string          // the service would refuse the writes: nothing was sent
+	Err     error             // customer-level failure or interruption
+}
+
+// ErrMaxDeletes stops a replace run before the deletion that would exceed --max-deletes.
+var ErrMaxDeletes = errors.New("--max-deletes reached")
+
+// errShutdown cancels work still in flight after --shutdown-timeout (or a second signal).
+var errShutdown = errors.New("interrupted: in-flight work cancelled")
+
+func (o *Outcome) record(w Write) { o.Writes = append(o.Writes, w) }
+
+// stopped reports an outcome cut short by the run stopping (interrupt or
+// --max-deletes) rather than failing on its own.
+func (o *Outcome) stopped() bool {
+	return errors.Is(o.Err, ErrMaxDeletes) || errors.Is(o.Err, errShutdown)
+}
+
+// groupResults turns a group's outcome into one result per row. A row's
+// status follows the customer's writes (unchanged if and only if none); its
+// changes are the customer-level writes plus those of the addresses it holds.
+func groupResults(g *mapping.Group, out *Outcome, dryRun bool) []report.Result {
+	results := make([]report.Result, 0, len(g.Rows))
+	for _, r := range g.Rows {
+		res := rowResult(g, r, report.Unchanged)
+		if out.Number != "" {
+			res.CustomerNumber = out.Number
+		}
+		keys := rowAddressKeys(r)
+		for _, k := range keys {
+			if id := out.AddrIDs[k]; id != "" && !slices.Contains(res.AddressIDs, id) {
+				res.AddressIDs = append(res.AddressIDs, id)
+			}
+		}
+		for _, w := range out.Writes {
+			if w.Addr == "" || slices.Contains(keys, w.Addr) {
+				res.Changes = append(res.Changes, w.Changes...)
+			}
+		}
+		res.Status, res.Message = rowStatus(out, keys, dryRun)
+		results = append(results, res)
+	}
+	return results
+}
+
+func rowStatus(out *Outcome, keys []string, dryRun bool) (report.Status, string) {
+	var msgs []string
+	for _, k := range keys {
+		if err := out.AddrErr[k]; err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	switch {
+	case len(out.Invalid) > 0:
+		return report.Invalid, strings.Join(out.Invalid, "; ")
+	case out.stopped() && len(out.Writes) == 0:
+		return report.Skipped, "not processed: " + out.Err.Error()
+	case out.stopped():
+		return report.Failed, out.Err.Error() + " after the writes listed; --resume completes it"
+	case out.Err != nil:
+		return report.Failed, out.Err.Error()
+	case len(msgs) > 0:
+		return report.Failed, strings.Join(msgs, "; ")
+	case len(out.Writes) == 0:
+		return report.Unchanged, ""
+	case out.Created && dryRun:
+		return report.WouldCreate, ""
+	case out.Created:
+		return report.Created, ""
+	case dryRun:
+		return report.WouldUpdate, ""
+	}
+	return report.Updated, ""
+}
+
+// rowAddressKeys are the content keys of the row's address blocks that are addresses.
+func rowAddressKeys(r *mapping.Row) []string {
+	var keys []string
+	for _, a := range r.Addresses {
+		if IsAddress(a) {
+			keys = append(keys, a.Key())
+		}
+	}
+	return keys
+}
+
+// Change entries of the report: `field: "old" → "new"`, `customer.create`,
+// `address.create: "<address>"`, `address[<id>].field: "old" → "new"`,
+// `address[<id>].tags.add: A, B`, `address[<id>].tags.remove: C`,
+// `address[<id>].delete`. Booleans are unquoted; a created customer's
+// activation shows only the new value.
+
+const changeCreate = "customer.create"
+
+func showChange(v any) string {
+	switch v := v.(type) {
+	case bool:
+		return strconv.FormatBool(v)
+	case string:
+		return strconv.Quote(v)
+	}
+	return fmt.Sprint(v)
+}
+
+func fieldChange(prefix, name string, before map[string]string, hasBefore bool, v any) string {
+	if !hasBefore {
+		return prefix + name + ": " + showChange(v)
+	}
+	old := before[name]
+	var shown string
+	if _, isBool := v.(bool); isBool {
+		shown = old
+	} else {
+		shown = strconv.Quote(old)
+	}
+	return prefix + name + ": " + shown + " → " + showChange(v)
+}
+
+// profileChanges describes the plan's profile patch.
+func (p *Plan) profileChanges() []string {
+	var out []string
+	for _, name := range patchNames(p.Patch) {
+		v := p.Patch[name]
+		if parent, child, ok := strings.Cut(name, "."); ok {
+			v = p.Patch[parent].(map[string]any)[child]
+		}
+		out = append(out, fieldChange("", name, p.before, true, v))
+	}
+	return out
+}
+
+// activationChanges describes the activation patch.
+func (p *Plan) activationChanges() []string {
+	var out []string
+	for _, name := range sortedKeys(p.Activation) {
+		_, had := p.before[name]
+		out = append(out, fieldChange("", name, p.before, had, p.Activation[name]))
+	}
+	return out
+}
+
+func addressPrefix(id string) string { return "address[" + id + "]." }
+
+// patchChanges describes an address patch.
+func (a *AddressPlan) patchChanges() []string {
+	var out []string
+	for _, name := range sortedKeys(a.Patch) {
+		out = append(out, fieldChange(addressPrefix(a.ID), name, a.before, true, a.Patch[name]))
+	}
+	return out
+}
+
+// createChange names a new address by its content.
+func (a *AddressPlan) createChange() string {
+	b := a.Body
+	var parts []string
+	for _, p := range []string{b.ContactName, strings.TrimSpace(b.Street + " " + b.StreetNumber),
+		strings.TrimSpace(b.ZipCode + " " + b.City), b.Country} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return "address.create: " + strconv.Quote(strings.Join(parts, ", "))
+}

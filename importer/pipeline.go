@@ -1,0 +1,271 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/emporix-import/emporix-import/emporix"
+	"github.com/emporix-import/emporix-import/mapping"
+	"github.com/emporix-import/emporix-import/report"
+)
+
+// pipeline is one import run: the feeder (plan.Emit) batches valid groups,
+// lookup workers read their current state with one request per batch, sync
+// workers decide and apply, and every group's rows go to the report (and,
+// when done, to the journal).
+//
+// Two contexts: ctx is the caller's and ends at the first SIGINT/SIGTERM
+// (stop feeding); work carries the requests in flight and ends on a fatal
+// error, after --shutdown-timeout, or at a second signal.
+type pipeline struct {
+	cfg  Config
+	s    *session
+	sy   *syncer
+	jr   *journal // nil in a dry run
+	ctx  context.Context
+	work context.Context
+	stop context.CancelCauseFunc
+
+	batches     chan []*mapping.Group
+	jobs        chan job
+	batch       []*mapping.Group // the feeder's pending batch
+	interrupted atomic.Bool
+}
+
+func newPipeline(ctx context.Context, cfg Config, s *session, sy *syncer, jr *journal) *pipeline {
+	base, stop := context.WithCancelCause(context.WithoutCancel(ctx))
+	p := &pipeline{cfg: cfg, s: s, sy: sy, jr: jr, ctx: ctx, stop: stop,
+		batches: make(chan []*mapping.Group), jobs: make(chan job)}
+	p.work = base
+	return p
+}
+
+// run feeds the plan through the workers and waits for them.
+func (p *pipeline) run(plan *mapping.Plan) error {
+	defer p.stop(nil)
+	eg, work := errgroup.WithContext(p.work)
+	p.work = work
+	go p.bound()
+	for range p.cfg.Concurrency {
+		eg.Go(p.syncLoop)
+	}
+	var lookups errgroup.Group
+	for range max(1, p.cfg.Concurrency/2) {
+		lookups.Go(p.lookupLoop)
+	}
+	feedErr := plan.Emit(context.WithoutCancel(p.ctx), p.feed)
+	if feedErr == nil {
+		feedErr = p.flush()
+	}
+	close(p.batches)
+	lookupErr := lookups.Wait()
+	close(p.jobs)
+	err := errors.Join(feedErr, lookupErr, eg.Wait())
+	if err == nil && p.interrupted.Load() {
+		err = ErrInterrupted
+	}
+	return err
+}
+
+// bound gives work in flight at most --shutdown-timeout after the first
+// signal, and nothing after ForceStop (a second signal).
+func (p *pipeline) bound() {
+	select {
+	case <-p.work.Done():
+		return
+	case <-p.ctx.Done():
+	}
+	var timeout <-chan time.Time
+	if p.cfg.ShutdownTimeout > 0 {
+		t := time.NewTimer(p.cfg.ShutdownTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-p.work.Done():
+	case <-timeout:
+		p.stop(fmt.Errorf("%w after --shutdown-timeout %s", errShutdown, p.cfg.ShutdownTimeout))
+	case <-p.cfg.ForceStop:
+		p.stop(fmt.Errorf("%w by a second signal", errShutdown))
+	}
+}
+
+// feed handles one group from the input, in input order.
+func (p *pipeline) feed(g *mapping.Group) error {
+	if !g.Valid() {
+		return p.s.write(invalidResults(g, report.Invalid))
+	}
+	if p.jr != nil && p.cfg.Resume {
+		if done := p.jr.replay(g.Key, rowCells(g)); done != nil {
+			return p.s.write(done)
+		}
+	}
+	if p.stopReason() != "" {
+		return p.skip(g)
+	}
+	p.batch = append(p.batch, g)
+	if len(p.batch) < lookupBatch {
+		return nil
+	}
+	return p.flush()
+}
+
+// flush hands the pending batch to the lookup workers unless the run is stopping.
+func (p *pipeline) flush() error {
+	b := p.batch
+	p.batch = nil
+	if len(b) == 0 || handOver(p, p.batches, b) {
+		return nil
+	}
+	for _, g := range b {
+		if err := p.skip(g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handOver sends v unless the run stops first; it reports whether it sent.
+func handOver[T any](p *pipeline, ch chan<- T, v T) bool {
+	if p.stopReason() != "" {
+		return false
+	}
+	select {
+	case ch <- v:
+		return true
+	case <-p.ctx.Done():
+	case <-p.work.Done():
+	case <-p.s.abort:
+	}
+	return false
+}
+
+// skip reports a group that is not sent to the workers.
+func (p *pipeline) skip(g *mapping.Group) error {
+	if p.ctx.Err() != nil {
+		p.interrupted.Store(true)
+	}
+	return p.s.write(skippedResults(g, p.stopReason()))
+}
+
+// stopReason says why a group is not sent to the workers, or "" to send it.
+func (p *pipeline) stopReason() string {
+	switch {
+	case p.ctx.Err() != nil:
+		return "not processed: interrupted"
+	case p.work.Err() != nil:
+		return "not processed: the run stopped on a fatal error"
+	case p.s.aborted():
+		return "not processed: aborted (" + p.s.abortReason() + ")"
+	}
+	return ""
+}
+
+// lookupLoop reads the current state of each batch with one list request.
+func (p *pipeline) lookupLoop() error {
+	for b := range p.batches {
+		found := p.sy.lookup(p.work, b)
+		for _, g := range b {
+			j := job{g: g}
+			j.cur, j.known = found(g)
+			if handOver(p, p.jobs, j) {
+				continue
+			}
+			if err := p.skip(g); err != nil {
+				p.stop(err)
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// syncLoop syncs jobs until the feed ends; only a fatal error stops it early.
+func (p *pipeline) syncLoop() error {
+	for j := range p.jobs {
+		if err := p.syncOne(j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *pipeline) syncOne(j job) error {
+	out := p.sy.sync(p.work, j)
+	if out.Err != nil && p.work.Err() != nil && len(out.Writes) == 0 {
+		// Cut short by the run stopping, not failed on its own.
+		if cause := context.Cause(p.work); errors.Is(cause, errShutdown) {
+			p.interrupted.Store(true)
+		}
+		return p.skip(j.g)
+	}
+	if out.Err != nil && p.work.Err() != nil && errors.Is(context.Cause(p.work), errShutdown) {
+		out.Err = context.Cause(p.work)
+		p.interrupted.Store(true)
+	}
+	results := groupResults(j.g, out, p.cfg.DryRun)
+	if p.jr != nil && allOK(results) {
+		if err := p.jr.record(j.g.Key, results); err != nil {
+			return err
+		}
+	}
+	if errors.Is(out.Err, ErrMaxDeletes) {
+		p.s.trip(fmt.Sprintf("--max-deletes %d reached: raise it and run again with --resume", p.sy.deletes.limit))
+	}
+	if err := p.s.write(results); err != nil {
+		return err
+	}
+	if isFatal(out.Err) {
+		return out.Err
+	}
+	return nil
+}
+
+func allOK(results []report.Result) bool {
+	for _, r := range results {
+		if r.Status != report.Created && r.Status != report.Updated && r.Status != report.Unchanged {
+			return false
+		}
+	}
+	return true
+}
+
+// rowCells looks up a group row's number and cells by Seq.
+func rowCells(g *mapping.Group) func(seq int) (int, []string) {
+	return func(seq int) (int, []string) {
+		for _, r := range g.Rows {
+			if r.Seq == seq {
+				return r.Num, r.Cells
+			}
+		}
+		return 0, nil
+	}
+}
+
+// preflight makes one cheap authenticated read.
+func preflight(ctx context.Context, api API) error {
+	if _, _, err := api.ListCustomersTotal(ctx, emporix.ListOptions{PageSize: 1, PageNumber: 1}); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w during the connection check", ErrInterrupted)
+		}
+		return fmt.Errorf("connection check: %w", err)
+	}
+	return nil
+}
+
+// isFatal reports errors that will fail every further row too: refused
+// credentials or a missing scope / wrong tenant.
+func isFatal(err error) bool {
+	var ae *emporix.AuthError
+	if errors.As(err, &ae) {
+		return true
+	}
+	st := emporix.StatusOf(err)
+	return st == http.StatusUnauthorized || st == http.StatusForbidden
+}
