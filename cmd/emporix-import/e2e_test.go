@@ -16,6 +16,7 @@ import (
 
 	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/emulator"
+	"github.com/emporix-import/emporix-import/importer"
 )
 
 // tenant is an emulator served over HTTP for CLI tests.
@@ -113,8 +114,8 @@ func TestImportEndToEnd(t *testing.T) {
 
 	rep1 := filepath.Join(dir, "first.csv")
 	code, stderr := cli(t, "import", input, "--activate", "--quiet", "--report", rep1)
-	if code != exitRowsFailed {
-		t.Fatalf("first import exit %d, want %d (one invalid row); stderr:\n%s", code, exitRowsFailed, stderr)
+	if code != importer.ExitRowsFailed {
+		t.Fatalf("first import exit %d, want %d (one invalid row); stderr:\n%s", code, importer.ExitRowsFailed, stderr)
 	}
 	rows := readReport(t, rep1)
 	if got, want := statuses(rows), "2:created 3:created 4:created 5:created 6:invalid"; got != want {
@@ -134,7 +135,7 @@ func TestImportEndToEnd(t *testing.T) {
 		ten.ResetStats()
 		rep := filepath.Join(dir, "second.csv")
 		code, stderr := cli(t, "import", input, "--activate", "--quiet", "--report", rep)
-		if code != exitRowsFailed {
+		if code != importer.ExitRowsFailed {
 			t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 		}
 		if got, want := statuses(readReport(t, rep)), "2:unchanged 3:unchanged 4:unchanged 5:unchanged 6:invalid"; got != want {
@@ -163,7 +164,7 @@ func TestImportEndToEnd(t *testing.T) {
 			t.Errorf("writes %d by method %v, want exactly one PATCH", st.Writes, st.ByMethod)
 		}
 		rows := readReport(t, rep)
-		if rows[3]["import_status"] != "updated" || rows[3]["import_changes"] != "contactEmail" {
+		if rows[3]["import_status"] != "updated" || rows[3]["import_changes"] != `contactEmail: "carla@example.com" → "carla.rossi@example.com"` {
 			t.Errorf("row 5 = %v", rows[3])
 		}
 	})
@@ -183,7 +184,7 @@ func TestImportEndToEnd(t *testing.T) {
 			t.Fatalf("dry run made %d writes", w)
 		}
 		rows := readReport(t, rep)
-		if rows[1]["import_status"] != "would_update" || rows[1]["import_changes"] != "firstName" {
+		if rows[1]["import_status"] != "would_update" || rows[1]["import_changes"] != `firstName: "Bob" → "Robert"` {
 			t.Errorf("row 3 = %v", rows[1])
 		}
 		if rows[5]["import_status"] != "would_create" {
@@ -196,7 +197,7 @@ func TestImportReplaceModes(t *testing.T) {
 	ten := newTenant(t, emulator.Config{})
 	dir := t.TempDir()
 	input := filepath.Join("testdata", "small.csv")
-	if code, stderr := cli(t, "import", input, "--quiet", "--report", filepath.Join(dir, "r1.csv")); code != exitRowsFailed {
+	if code, stderr := cli(t, "import", input, "--quiet", "--report", filepath.Join(dir, "r1.csv")); code != importer.ExitRowsFailed {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	// Someone adds an address and a tag by hand in the tenant.
@@ -301,8 +302,8 @@ func TestFatalRunStillWritesSummaryJSON(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "summary.json")
 	code, _ := cli(t, "import", filepath.Join("testdata", "small.csv"), "--quiet", "--summary-json", path,
 		"--report", filepath.Join(t.TempDir(), "r.csv"))
-	if code != exitFatal {
-		t.Fatalf("exit %d, want %d", code, exitFatal)
+	if code != importer.ExitFatal {
+		t.Fatalf("exit %d, want %d", code, importer.ExitFatal)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

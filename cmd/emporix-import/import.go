@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/emulator"
 	"github.com/emporix-import/emporix-import/importer"
+	"github.com/emporix-import/emporix-import/internal/runlock"
 	"github.com/emporix-import/emporix-import/report"
 )
 
@@ -24,7 +27,10 @@ type importOptions struct {
 	concurrency       int
 	rate              float64
 	maxRetries        int
-	maxErrors         int
+	maxErrors         string
+	maxDeletes        int
+	allowEmpty        bool
+	shutdownTimeout   time.Duration
 	stopOnError       bool
 	addresses         string
 	tags              string
@@ -55,6 +61,9 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sum, err := o.run(cmd.Context(), args[0], stderr)
+			if code := importer.ExitCode(err); !o.dryRun && (code == importer.ExitAborted || code == importer.ExitInterrupted) {
+				fmt.Fprintf(stderr, "to continue: %s\n", resumeCommand(argvOf(cmd.Context())))
+			}
 			return o.fatalSummary("import", args[0], sum, err)
 		},
 	}
@@ -63,7 +72,10 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 	f.IntVar(&o.concurrency, "concurrency", 8, "customers processed in parallel")
 	f.Float64Var(&o.rate, "rate", 20, "requests per second across all workers (0 = unlimited; backs off on 429)")
 	f.IntVar(&o.maxRetries, "max-retries", 5, "retries per request on 429/502/503/504/network errors")
-	f.IntVar(&o.maxErrors, "max-errors", 0, "abort after N failed/invalid rows (0 = unlimited)")
+	f.StringVar(&o.maxErrors, "max-errors", "0", "abort after N failed/invalid rows, or P% of the rows done (judged after 100 rows); 0 = unlimited")
+	f.IntVar(&o.maxDeletes, "max-deletes", 50, "--addresses replace: stop (exit 4, resumable) before the deletion that would exceed N; 0 = no limit")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "accept an input without data rows (else exit 1)")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, give customers in flight this long, then cancel their requests")
 	f.BoolVar(&o.stopOnError, "stop-on-error", false, "abort at the first failed/invalid row")
 	f.StringVar(&o.addresses, "addresses", "merge", "merge: add and update addresses | replace: also delete addresses not in the file")
 	f.StringVar(&o.tags, "tags", "merge", "merge: add missing tags | replace: also remove tags not in the file")
@@ -81,16 +93,20 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 
 func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer) (report.Summary, error) {
 	if o.addresses != "merge" && o.addresses != "replace" {
-		return report.Summary{}, usageError{fmt.Errorf("--addresses must be merge or replace, not %q", o.addresses)}
+		return report.Summary{}, usageError{Err: fmt.Errorf("--addresses must be merge or replace, not %q", o.addresses)}
 	}
 	if o.tags != "merge" && o.tags != "replace" {
-		return report.Summary{}, usageError{fmt.Errorf("--tags must be merge or replace, not %q", o.tags)}
+		return report.Summary{}, usageError{Err: fmt.Errorf("--tags must be merge or replace, not %q", o.tags)}
 	}
 	if o.concurrency < 1 {
-		return report.Summary{}, usageError{errors.New("--concurrency must be at least 1")}
+		return report.Summary{}, usageError{Err: errors.New("--concurrency must be at least 1")}
 	}
-	if o.rate < 0 || o.maxRetries < 0 || o.maxErrors < 0 {
-		return report.Summary{}, usageError{errors.New("--rate, --max-retries and --max-errors must not be negative")}
+	if o.rate < 0 || o.maxRetries < 0 || o.maxDeletes < 0 || o.shutdownTimeout < 0 {
+		return report.Summary{}, usageError{Err: errors.New("--rate, --max-retries, --max-deletes and --shutdown-timeout must not be negative")}
+	}
+	maxErrors, maxErrorsPct, err := parseMaxErrors(o.maxErrors)
+	if err != nil {
+		return report.Summary{}, err
 	}
 	logger, err := o.logger(stderr)
 	if err != nil {
@@ -127,6 +143,13 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 	if err != nil {
 		return report.Summary{}, err
 	}
+	// One run per tenant: taken before the tenant is read, held to the end.
+	lock, err := runlock.Acquire(runlock.Dir(), conn.BaseURL, conn.Tenant,
+		runlock.Holder{PID: os.Getpid(), Started: time.Now(), Input: input})
+	if err != nil {
+		return report.Summary{}, err
+	}
+	defer lock.Release()
 	return importer.Import(ctx, importer.Config{
 		Input:             input,
 		MappingFile:       o.mapping,
@@ -141,7 +164,12 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		DryRun:            o.dryRun,
 		Concurrency:       o.concurrency,
 		MaxRetries:        o.maxRetries,
-		MaxErrors:         o.maxErrors,
+		MaxErrors:         maxErrors,
+		MaxErrorsPercent:  maxErrorsPct,
+		MaxDeletes:        o.maxDeletes,
+		AllowEmpty:        o.allowEmpty,
+		ShutdownTimeout:   o.shutdownTimeout,
+		ForceStop:         forceStop(ctx),
 		StopOnError:       o.stopOnError,
 		ReplaceAddresses:  o.addresses == "replace",
 		ReplaceTags:       o.tags == "replace",
@@ -149,6 +177,46 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		SendPasswordReset: o.sendPasswordReset,
 		Resume:            o.resume,
 	})
+}
+
+// parseMaxErrors reads --max-errors: a count ("5") or a percentage ("5%").
+func parseMaxErrors(v string) (count int, pct float64, err error) {
+	v = strings.TrimSpace(v)
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		pct, err = strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || pct < 0 || pct > 100 {
+			return 0, 0, usageError{Err: fmt.Errorf("--max-errors %q: want a count or a percentage between 0%% and 100%%", v)}
+		}
+		return 0, pct, nil
+	}
+	count, err = strconv.Atoi(v)
+	if err != nil || count < 0 {
+		return 0, 0, usageError{Err: fmt.Errorf("--max-errors %q: want a count or a percentage like 5%%", v)}
+	}
+	return count, 0, nil
+}
+
+// resumeCommand is the command line that continues this run.
+func resumeCommand(args []string) string {
+	parts := []string{"emporix-import"}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	if !slices.Contains(args, "--resume") {
+		parts = append(parts, "--resume")
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes an argument for a POSIX shell when it needs it.
+func shellQuote(a string) string {
+	if a != "" && strings.IndexFunc(a, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '=' || r == '@' || r == '%' || r == ',' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
 
 // startEmbedded serves an empty emulator on a loopback port and points conn at it.

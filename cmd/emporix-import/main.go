@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -17,14 +18,23 @@ func main() {
 		// 116 MB → 90 MB at the same speed.
 		debug.SetGCPercent(50)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	force := make(chan struct{})
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// After the first signal the run finishes in-flight work and writes the
-		// report; restoring the default handling lets a second Ctrl-C kill it.
-		<-ctx.Done()
-		stop()
+		// First signal: stop feeding, let work in flight finish within
+		// --shutdown-timeout. Second: cancel it at once; the report is still
+		// written. Third: leave without waiting for anything.
+		<-sigs
+		cancel()
+		<-sigs
+		close(force)
+		<-sigs
+		fmt.Fprintln(os.Stderr, "emporix-import: third signal: exiting without finishing the report")
+		os.Exit(130)
 	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	code := run(withForceStop(ctx, force), os.Args[1:], os.Stdout, os.Stderr)
+	cancel()
 	os.Exit(code)
 }

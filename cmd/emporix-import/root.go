@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,16 +15,6 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
-
-// Exit codes: SPEC §2.
-const (
-	exitOK          = 0
-	exitFatal       = 1
-	exitUsage       = 2
-	exitRowsFailed  = 3
-	exitAborted     = 4
-	exitInterrupted = 130
-)
 
 const exitStatusHelp = `
 EXIT STATUS
@@ -38,11 +27,8 @@ EXIT STATUS
   130  interrupted by SIGINT/SIGTERM (resumable with --resume)
 `
 
-// usageError marks command-line mistakes (exit 2).
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+// usageError marks command-line mistakes (exit 2) where they are found.
+type usageError = importer.UsageError
 
 // commonOptions are the flags every data command shares.
 type commonOptions struct {
@@ -71,8 +57,8 @@ func (o *commonOptions) fatalSummary(command, input string, sum report.Summary, 
 	if err == nil || o.summaryJSON == "" || sum.Command != "" {
 		return err
 	}
-	code := exitCode(err)
-	if code == exitUsage {
+	code := importer.ExitCode(err)
+	if code == importer.ExitUsage {
 		return err
 	}
 	if werr := report.WriteJSON(o.summaryJSON, report.Summary{
@@ -98,51 +84,50 @@ func (o *commonOptions) logger(stderr io.Writer) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(stderr, hopts)), nil
 	}
-	return nil, usageError{fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)}
+	return nil, usageError{Err: fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)}
 }
 
-// run is main without the process: tests call it with their own args and writers.
+// run is main without the process: tests call it with their own args and
+// writers. The exit status is importer.ExitCode of the command's error, the
+// same function that fills the summary's exit_code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	code := exitCode(err)
-	if err != nil && code != exitRowsFailed {
+	err := root.ExecuteContext(withArgv(ctx, args))
+	code := importer.ExitCode(err)
+	if err != nil && code != importer.ExitRowsFailed {
 		fmt.Fprintf(stderr, "emporix-import: %v\n", err)
 	}
 	return code
 }
 
-func exitCode(err error) int {
-	var ue usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ue):
-		return exitUsage
-	case errors.Is(err, importer.ErrRowsFailed):
-		return exitRowsFailed
-	case errors.Is(err, importer.ErrAborted):
-		return exitAborted
-	case errors.Is(err, importer.ErrInterrupted):
-		return exitInterrupted
-	case isCobraUsage(err):
-		return exitUsage
-	}
-	return exitFatal
+type ctxKey int
+
+const (
+	argvKey ctxKey = iota
+	forceStopKey
+)
+
+// withArgv keeps the command line, for the command that resumes a run.
+func withArgv(ctx context.Context, args []string) context.Context {
+	return context.WithValue(ctx, argvKey, args)
 }
 
-// isCobraUsage recognises cobra's own argument errors, which it does not type.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument", "flag needs an argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
+func argvOf(ctx context.Context) []string {
+	args, _ := ctx.Value(argvKey).([]string)
+	return args
+}
+
+// withForceStop carries the channel main closes at a second signal.
+func withForceStop(ctx context.Context, ch <-chan struct{}) context.Context {
+	return context.WithValue(ctx, forceStopKey, ch)
+}
+
+func forceStop(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(forceStopKey).(<-chan struct{})
+	return ch
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -154,8 +139,16 @@ them, and syncs them into the Emporix Customer Service: create what is missing, 
 only what changed, never duplicate. Every input row gets a line in the report.` + "\n" + exitStatusHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Positional arguments are validated (so an unknown command is a
+		// typed usage error) only when the root is runnable.
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{Err: fmt.Errorf("unknown command %q for \"emporix-import\"", args[0])}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newValidateCmd(stdout, stderr),
 		newImportCmd(stdout, stderr),
@@ -165,8 +158,8 @@ only what changed, never duplicate. Every input row gets a line in the report.` 
 		newDoctorCmd(stdout),
 		newManCmd(stdout),
 	)
+	typeUsageErrors(root)
 	for _, c := range root.Commands() {
-		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 		if c.Long == "" {
 			c.Long = c.Short
 		}
@@ -176,12 +169,24 @@ only what changed, never duplicate. Every input row gets a line in the report.` 
 	return root
 }
 
-// exactArgs wraps cobra.ExactArgs so argument mistakes exit 2.
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return usageError{err}
+// typeUsageErrors makes every flag and argument error of c and its
+// subcommands a usageError, so that exit 2 never depends on error text.
+func typeUsageErrors(c *cobra.Command) {
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil && !errors.As(err, new(usageError)) {
+				return usageError{Err: err}
+			} else if err != nil {
+				return err
+			}
+			return nil
 		}
-		return nil
+	}
+	for _, sub := range c.Commands() {
+		typeUsageErrors(sub)
 	}
 }
+
+// exactArgs is cobra.ExactArgs; typeUsageErrors makes its error a usage error.
+func exactArgs(n int) cobra.PositionalArgs { return cobra.ExactArgs(n) }

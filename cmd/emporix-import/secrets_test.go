@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/emporix-import/emporix-import/emulator"
+	"github.com/emporix-import/emporix-import/importer"
 )
 
 // leakSecret is distinctive enough that any occurrence is a leak.
@@ -200,7 +201,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			name:     "successful import",
 			cfg:      emulator.Config{ClientSecret: leakSecret},
 			flags:    []string{"--activate"},
-			wantCode: exitOK,
+			wantCode: importer.ExitOK,
 			tokens:   true,
 		},
 		{
@@ -213,7 +214,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				return false
 			}},
 			flags:    []string{"--debug", "--log-format", "json", "--max-retries", "10"},
-			wantCode: exitOK,
+			wantCode: importer.ExitOK,
 			wantErr:  `"level":"DEBUG"`,
 			tokens:   true,
 		},
@@ -221,7 +222,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			name:     "debug text log",
 			cfg:      emulator.Config{ClientSecret: leakSecret},
 			flags:    []string{"--debug"},
-			wantCode: exitOK,
+			wantCode: importer.ExitOK,
 			wantErr:  "level=DEBUG",
 			tokens:   true,
 		},
@@ -229,14 +230,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 			name:     "auth refused",
 			cfg:      emulator.Config{ClientSecret: "a-different-secret"},
 			flags:    []string{"--debug", "--log-format", "json"},
-			wantCode: exitFatal,
+			wantCode: importer.ExitFatal,
 			wantErr:  "token request refused: 401",
 		},
 		{
 			name:     "network failure",
 			apiURL:   "closed",
 			flags:    []string{"--debug", "--max-retries", "2"}, // the retry log lines too, quickly
-			wantCode: exitFatal,
+			wantCode: importer.ExitFatal,
 			wantErr:  "connection refused",
 		},
 		{
@@ -247,7 +248,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				return false
 			}},
 			flags:    []string{"--debug"},
-			wantCode: exitFatal,
+			wantCode: importer.ExitFatal,
 			wantErr:  "401",
 			tokens:   true,
 		},
@@ -310,7 +311,7 @@ func TestPlainHTTPRefused(t *testing.T) {
 	in := writeSecInput(t, dir)
 	r := runCLI(t, "import", in, "--api-url", target, "--tenant", "demo", "--client-id", "demo-client",
 		"--report", filepath.Join(dir, "out", "report.csv"))
-	if r.code != exitFatal {
+	if r.code != importer.ExitFatal {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
 	}
 	if want := "refusing plain http:// to non-loopback host"; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, host) {
@@ -354,7 +355,7 @@ func TestReportNeutralisesFormulas(t *testing.T) {
 	dir := t.TempDir()
 	in := writeSecInput(t, dir)
 	rep := filepath.Join(dir, "report.csv")
-	if code, stderr := cli(t, "import", in, "--quiet", "--report", rep, "--api-url", ten.url); code != exitOK {
+	if code, stderr := cli(t, "import", in, "--quiet", "--report", rep, "--api-url", ten.url); code != importer.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	rows := readReport(t, rep)
@@ -416,7 +417,7 @@ func TestAuthorisationRefusals(t *testing.T) {
 			rep := filepath.Join(dir, "out", "report.csv")
 			r := runCLI(t, "import", in, "--api-url", ten.url, "--tenant", tenant, "--client-id", "demo-client",
 				"--report", rep, "--quiet")
-			if r.code != exitFatal {
+			if r.code != importer.ExitFatal {
 				t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
 			}
 			for _, want := range tt.wantErr {
