@@ -54,9 +54,12 @@ fuzz:
 
 # chaos: the chaos test at full size (internal/chaos): 2000 customers through
 # injected faults (503, 429, dropped answers, 2 s tokens) and three SIGKILLs
-# with --resume, per match mode; the small version runs in `make test`.
+# with --resume, per match mode; then the importer's property tests (report =
+# writes, dry run = real run) over 1000 random scenarios each. The small
+# versions run in `make test`.
 chaos:
 	CHAOS_CUSTOMERS=2000 $(GO) test -count=1 -run TestChaos -v -timeout 30m ./internal/chaos/
+	PROPERTY_CHECKS=1000 $(GO) test -count=1 -run TestProperty -v -timeout 30m ./importer/
 
 clean:
 	rm -rf bin man

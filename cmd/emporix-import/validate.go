@@ -10,6 +10,7 @@ import (
 
 func newValidateCmd(_, stderr io.Writer) *cobra.Command {
 	var opts commonOptions
+	var allowEmpty bool
 	cmd := &cobra.Command{
 		Use:   "validate INPUT",
 		Short: "Offline dry run: read, map and validate every row; write the report (no network)",
@@ -28,10 +29,12 @@ func newValidateCmd(_, stderr io.Writer) *cobra.Command {
 				Stderr:      stderr,
 				Logger:      logger,
 				LogProblems: opts.logFormat == "json",
+				AllowEmpty:  allowEmpty,
 			})
 			return opts.fatalSummary("validate", args[0], sum, err)
 		},
 	}
 	opts.register(cmd)
+	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "accept an input without data rows (else exit 1)")
 	return cmd
 }
