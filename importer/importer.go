@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emporix-import/emporix-import/emporix"
@@ -81,13 +82,13 @@ type Config struct {
 	Now         func() time.Time // for the default report name; nil = time.Now
 
 	// Import only.
-	Client            API
-	Stats             func() emporix.Stats // request counters for the summary; may be nil
-	DryRun            bool
-	Concurrency       int
-	MaxRetries        int           // also bounds look-up-then-retry rounds of creates with an unknown outcome
-	RetryInitial      time.Duration // first wait between those rounds; 0 = 500 ms
-	MaxErrors         int           // abort after this many failed/invalid rows; 0 = unlimited
+	Client       API
+	Stats        func() emporix.Stats // request counters for the summary; may be nil
+	DryRun       bool
+	Concurrency  int
+	MaxRetries   int           // also bounds look-up-then-retry rounds of creates with an unknown outcome
+	RetryInitial time.Duration // first wait between those rounds; 0 = 500 ms
+	MaxErrors    int           // abort after this many failed/invalid rows; 0 = unlimited
 	// MaxErrorsPercent aborts when failed/invalid rows exceed this share of
 	// the rows done so far, once 100 rows are done; 0 = off.
 	MaxErrorsPercent float64
@@ -97,7 +98,7 @@ type Config struct {
 	// ctx is cancelled; then their requests are cancelled. 0 = no bound.
 	ShutdownTimeout time.Duration
 	// ForceStop, when closed (a second signal), cancels work in flight at once.
-	ForceStop <-chan struct{}
+	ForceStop         <-chan struct{}
 	StopOnError       bool
 	ReplaceAddresses  bool
 	ReplaceTags       bool
@@ -174,8 +175,8 @@ type session struct {
 	rep     *report.Writer
 	prog    progress
 
+	read      atomic.Int64 // rows read from the input so far, for a --max-errors percentage
 	mu        sync.Mutex
-	done      int // rows reported, for a --max-errors percentage
 	bad       int // failed + invalid rows, for --max-errors
 	printed   int // problem lines printed to stderr
 	abortWhy  string
@@ -200,22 +201,22 @@ func (s *session) write(results []report.Result) error {
 	}
 	s.prog.Add(len(results))
 	s.mu.Lock()
-	s.done += len(results)
 	s.bad += len(problems)
-	done, bad := s.done, s.bad
+	bad := s.bad
 	s.printProblems(problems)
 	s.mu.Unlock()
 	if len(problems) == 0 {
 		return nil
 	}
-	if why := s.errorLimit(done, bad); why != "" {
+	if why := s.errorLimit(int(s.read.Load()), bad); why != "" {
 		s.trip(why)
 	}
 	return nil
 }
 
-// errorLimit says whether bad of done rows trip --max-errors/--stop-on-error.
-func (s *session) errorLimit(done, bad int) string {
+// errorLimit says whether bad rows of the rows read so far trip
+// --max-errors/--stop-on-error.
+func (s *session) errorLimit(read, bad int) string {
 	limit := s.cfg.MaxErrors
 	if s.cfg.StopOnError {
 		limit = 1
@@ -224,8 +225,8 @@ func (s *session) errorLimit(done, bad int) string {
 		return fmt.Sprintf("%d failed/invalid rows reached the limit of %d", bad, limit)
 	}
 	// A share is judged only after 100 rows: earlier, one bad row is too big a part.
-	if pct := s.cfg.MaxErrorsPercent; pct > 0 && done >= 100 && float64(bad)*100 > pct*float64(done) {
-		return fmt.Sprintf("%d failed/invalid of %d rows exceed --max-errors %g%%", bad, done, pct)
+	if pct := s.cfg.MaxErrorsPercent; pct > 0 && read >= 100 && float64(bad)*100 > pct*float64(read) {
+		return fmt.Sprintf("%d failed/invalid of %d rows read exceed --max-errors %g%%", bad, read, pct)
 	}
 	return ""
 }

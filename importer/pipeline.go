@@ -98,6 +98,7 @@ func (p *pipeline) bound() {
 
 // feed handles one group from the input, in input order.
 func (p *pipeline) feed(g *mapping.Group) error {
+	p.s.read.Add(int64(len(g.Rows)))
 	if !g.Valid() {
 		return p.s.write(invalidResults(g, report.Invalid))
 	}

@@ -23,6 +23,7 @@ func Validate(ctx context.Context, cfg Config) (report.Summary, error) {
 	}
 	interrupted := false
 	err = plan.Emit(context.WithoutCancel(ctx), func(g *mapping.Group) error {
+		s.read.Add(int64(len(g.Rows)))
 		if ctx.Err() != nil {
 			interrupted = true
 			return s.write(skippedResults(g, "not validated: interrupted"))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -91,18 +92,60 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 	return cmd
 }
 
+// check validates the flag values (usage errors, exit 2).
+func (o *importOptions) check() error {
+	switch {
+	case o.addresses != "merge" && o.addresses != "replace":
+		return usageError{Err: fmt.Errorf("--addresses must be merge or replace, not %q", o.addresses)}
+	case o.tags != "merge" && o.tags != "replace":
+		return usageError{Err: fmt.Errorf("--tags must be merge or replace, not %q", o.tags)}
+	case o.concurrency < 1:
+		return usageError{Err: errors.New("--concurrency must be at least 1")}
+	case o.rate < 0 || o.maxRetries < 0 || o.maxDeletes < 0 || o.shutdownTimeout < 0:
+		return usageError{Err: errors.New("--rate, --max-retries, --max-deletes and --shutdown-timeout must not be negative")}
+	}
+	return nil
+}
+
+// connect builds the API client (starting the embedded emulator if asked);
+// stop releases what it started.
+func (o *importOptions) connect(logger *slog.Logger) (client *emporix.Client, conn emporix.Config, stop func(), err error) {
+	retries := o.maxRetries
+	if retries == 0 {
+		retries = -1 // the client reads 0 as "default"; the flag's 0 means none
+	}
+	conn = emporix.Config{
+		BaseURL:    o.apiURL,
+		Tenant:     o.tenant,
+		ClientID:   o.clientID,
+		MaxRetries: retries,
+		Limiter:    emporix.NewAdaptiveLimiter(o.rate),
+		HTTPClient: &http.Client{Timeout: 60 * time.Second},
+		Logger:     logger,
+	}
+	stop = func() {}
+	if o.embedded {
+		if stop, err = startEmbedded(&conn); err != nil {
+			return nil, conn, nil, err
+		}
+	} else {
+		if conn.ClientSecret, err = clientSecret(o.clientSecretFile); err != nil {
+			return nil, conn, nil, err
+		}
+		if conn.Tenant == "" || conn.ClientID == "" || conn.ClientSecret == "" {
+			return nil, conn, nil, errors.New("connection: --tenant, --client-id and a client secret (EMPORIX_CLIENT_SECRET or --client-secret-file) are required")
+		}
+	}
+	if client, err = emporix.New(conn); err != nil {
+		stop()
+		return nil, conn, nil, err
+	}
+	return client, conn, stop, nil
+}
+
 func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer) (report.Summary, error) {
-	if o.addresses != "merge" && o.addresses != "replace" {
-		return report.Summary{}, usageError{Err: fmt.Errorf("--addresses must be merge or replace, not %q", o.addresses)}
-	}
-	if o.tags != "merge" && o.tags != "replace" {
-		return report.Summary{}, usageError{Err: fmt.Errorf("--tags must be merge or replace, not %q", o.tags)}
-	}
-	if o.concurrency < 1 {
-		return report.Summary{}, usageError{Err: errors.New("--concurrency must be at least 1")}
-	}
-	if o.rate < 0 || o.maxRetries < 0 || o.maxDeletes < 0 || o.shutdownTimeout < 0 {
-		return report.Summary{}, usageError{Err: errors.New("--rate, --max-retries, --max-deletes and --shutdown-timeout must not be negative")}
+	if err := o.check(); err != nil {
+		return report.Summary{}, err
 	}
 	maxErrors, maxErrorsPct, err := parseMaxErrors(o.maxErrors)
 	if err != nil {
@@ -112,37 +155,11 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 	if err != nil {
 		return report.Summary{}, err
 	}
-	retries := o.maxRetries
-	if retries == 0 {
-		retries = -1 // the client reads 0 as "default"; the flag's 0 means none
-	}
-	conn := emporix.Config{
-		BaseURL:    o.apiURL,
-		Tenant:     o.tenant,
-		ClientID:   o.clientID,
-		MaxRetries: retries,
-		Limiter:    emporix.NewAdaptiveLimiter(o.rate),
-		HTTPClient: &http.Client{Timeout: 60 * time.Second},
-		Logger:     logger,
-	}
-	if o.embedded {
-		stop, err := startEmbedded(&conn)
-		if err != nil {
-			return report.Summary{}, err
-		}
-		defer stop()
-	} else {
-		if conn.ClientSecret, err = clientSecret(o.clientSecretFile); err != nil {
-			return report.Summary{}, err
-		}
-		if conn.Tenant == "" || conn.ClientID == "" || conn.ClientSecret == "" {
-			return report.Summary{}, errors.New("connection: --tenant, --client-id and a client secret (EMPORIX_CLIENT_SECRET or --client-secret-file) are required")
-		}
-	}
-	client, err := emporix.New(conn)
+	client, conn, stop, err := o.connect(logger)
 	if err != nil {
 		return report.Summary{}, err
 	}
+	defer stop()
 	// One run per tenant: taken before the tenant is read, held to the end.
 	lock, err := runlock.Acquire(runlock.Dir(), conn.BaseURL, conn.Tenant,
 		runlock.Holder{PID: os.Getpid(), Started: time.Now(), Input: input})
