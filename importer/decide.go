@@ -175,10 +175,10 @@ func (p *Plan) problems(cur *emporix.Customer) []string {
 	return out
 }
 
-// SetActivation decides active/onHold (SPEC §4.6): the mapped values, or with
+// SetActivation decides active/onHold: the mapped values, or with
 // activate (a customer this run created) active=true, onHold=false unless
 // mapped. Against an existing customer only differing values are written; a
-// new one gets every wanted value, since its defaults are undocumented (Q2).
+// new one gets every wanted value, since its defaults are undocumented.
 func (p *Plan) SetActivation(g *mapping.Group, cur *emporix.Customer, activate bool) {
 	if p.before == nil {
 		p.before = map[string]string{}

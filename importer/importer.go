@@ -289,12 +289,16 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Pla
 	if plan.Rows == 0 && !s.cfg.AllowEmpty {
 		return nil, fmt.Errorf("%w in %s (--allow-empty accepts that)", ErrNoRows, s.cfg.Input)
 	}
-	if s.cfg.Report == "" {
+	reserved := s.cfg.Report == ""
+	if reserved {
 		if s.cfg.Report, err = reserveReportPath(s.cfg.Input, s.cfg.now()); err != nil {
 			return nil, err
 		}
 	}
 	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(report.Source(opts))); err != nil {
+		if reserved {
+			_ = os.Remove(s.cfg.Report) // never leave an empty report behind
+		}
 		return nil, err
 	}
 	s.prog = newProgress(s.cfg.Stderr, plan.Rows, s.cfg.Quiet, s.command)

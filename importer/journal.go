@@ -15,7 +15,7 @@ import (
 	"github.com/emporix-import/emporix-import/report"
 )
 
-// journal is the crash-safe record of completed customers (SPEC §6): an
+// journal is the crash-safe record of completed customers: an
 // append-only JSONL file named by the input's content hash, fsynced after each
 // completed customer, so a --resume after kill -9 skips exactly the customers
 // that are done. The customer in flight at the crash has no record: it is

@@ -24,7 +24,7 @@ type noProgress struct{}
 func (noProgress) Add(int) {}
 func (noProgress) Finish() {}
 
-// plainInterval is how often a non-terminal progress line is printed (SPEC §6).
+// plainInterval is how often a non-terminal progress line is printed.
 var plainInterval = 10 * time.Second
 
 func newProgress(w io.Writer, total int, quiet bool, label string) progress {

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -89,21 +90,22 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	if cfg.DryRun {
 		command = "import --dry-run"
 	}
-	s := newSession(cfg, command)
-	plan, err := s.prepare(ctx, m)
-	if err != nil {
-		return report.Summary{}, err
-	}
 	var jr *journal
 	if !cfg.DryRun {
 		dir := cfg.JournalDir
 		if dir == "" {
-			dir = filepath.Join(filepath.Dir(s.cfg.Report), ".journal")
+			// Beside the reports: reports/.journal by default.
+			dir = filepath.Join(filepath.Dir(cmp.Or(cfg.Report, DefaultReportPath(cfg.Input, time.Time{}))), ".journal")
 		}
 		if jr, err = openJournal(dir, cfg.Input, cfg.MappingFile, cfg.Resume); err != nil {
-			return s.finish(report.Summary{DryRun: cfg.DryRun}, err)
+			return report.Summary{}, err
 		}
 		defer jr.close()
+	}
+	s := newSession(cfg, command)
+	plan, err := s.prepare(ctx, m)
+	if err != nil {
+		return report.Summary{}, err
 	}
 	sy := newSyncer(cfg, m)
 	runErr := newPipeline(ctx, s.cfg, s, sy, jr).run(plan)
