@@ -16,6 +16,17 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// Exit codes, as importer.ExitCode assigns them (one mapping for the process
+// status and the summary's exit_code).
+const (
+	exitOK          = importer.ExitOK
+	exitFatal       = importer.ExitFatal
+	exitUsage       = importer.ExitUsage
+	exitRowsFailed  = importer.ExitRowsFailed
+	exitAborted     = importer.ExitAborted
+	exitInterrupted = importer.ExitInterrupted
+)
+
 const exitStatusHelp = `
 EXIT STATUS
   0    every row ok (created, updated, unchanged; for validate: valid)
