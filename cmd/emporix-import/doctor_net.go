@@ -145,7 +145,9 @@ func dialSteps(ctx context.Context, scheme, host, port string) (dialResult, erro
 		r.parts = append(r.parts, fmt.Sprintf("DNS %s → %s (%.0f ms)", host, addrs[0], ms(time.Since(t))))
 	}
 	t := time.Now()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", net.JoinHostPort(addrs[0], port))
+	// Dial the name, not addrs[0]: the dialer falls back between the
+	// addresses (IPv6/IPv4) the way the HTTP client will.
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", net.JoinHostPort(host, port))
 	if err != nil {
 		r.fix = "check firewalls and egress rules for " + net.JoinHostPort(host, port)
 		return r, fmt.Errorf("TCP: %w", err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/emporix-import/emporix-import/emulator"
@@ -259,5 +260,30 @@ func TestDoctorTenantMismatch(t *testing.T) {
 	tok := r.check(t, "token")
 	if r.code != exitFatal || tok.Status != checkFail || !strings.Contains(tok.Detail, `tenant "othershop", not "demo"`) {
 		t.Fatalf("exit %d, token %+v", r.code, tok)
+	}
+}
+
+// TestDoctorTLSFailure: a certificate the system does not trust fails the
+// reach check at the TLS step, and nothing is sent to that host.
+func TestDoctorTLSFailure(t *testing.T) {
+	isolateConfig(t)
+	var hits atomic.Int64
+	hs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(hs.Close)
+	t.Setenv("EMPORIX_CLIENT_SECRET", "x")
+	var stdout bytes.Buffer
+	code := run(context.Background(), []string{"doctor", "--json", "--api-url", hs.URL, "--tenant", "demo", "--client-id", "c"},
+		&stdout, &bytes.Buffer{})
+	var rep doctorReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	r := doctorRun{code: code, rep: rep, out: stdout.String()}
+	reach := r.check(t, "reach")
+	if code != exitFatal || reach.Status != checkFail || !strings.Contains(reach.Detail, "TLS:") || !strings.Contains(reach.Fix, "CA") {
+		t.Fatalf("exit %d, reach %+v", code, reach)
+	}
+	if st := r.check(t, "token").Status; st != checkSkip || hits.Load() != 0 {
+		t.Errorf("token %s, %d HTTP requests after a TLS failure", st, hits.Load())
 	}
 }
