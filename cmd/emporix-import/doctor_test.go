@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -268,7 +270,9 @@ func TestDoctorTenantMismatch(t *testing.T) {
 func TestDoctorTLSFailure(t *testing.T) {
 	isolateConfig(t)
 	var hits atomic.Int64
-	hs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	hs.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+	hs.StartTLS()
 	t.Cleanup(hs.Close)
 	t.Setenv("EMPORIX_CLIENT_SECRET", "x")
 	var stdout bytes.Buffer
