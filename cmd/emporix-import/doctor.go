@@ -65,7 +65,6 @@ type doctorOptions struct {
 	mapping          string
 	input            string
 	report           string
-	journalDir       string
 	json             bool
 	probe            bool
 	timeout          time.Duration
@@ -89,7 +88,8 @@ func newDoctorCmd(stdout io.Writer) *cobra.Command {
   mapping      the mapping file (--mapping)
   input        the first 100 rows of --input, mapped and validated
   report dir   the report directory is writable
-  journal      the journal directory is writable
+  journal      the journal directory (beside the report) is writable
+  lock         the per-tenant run lock: free, or held by a running import
   probe        at most 50 reads to suggest --rate and --concurrency
 
 Exit status 0 when no check failed, 1 otherwise. --json prints the same as JSON
@@ -108,7 +108,6 @@ profile (--profile), exactly as for import.`,
 	f.StringVar(&o.mapping, "mapping", "", "mapping file to check (and whose password fields need the import scopes)")
 	f.StringVar(&o.input, "input", "", "input file: map and validate its first 100 rows")
 	f.StringVar(&o.report, "report", "", "report path the import will use (its directory must be writable); default reports/")
-	f.StringVar(&o.journalDir, "journal-dir", "", "journal directory (default .journal beside the report)")
 	f.BoolVar(&o.json, "json", false, "print the checks as JSON")
 	f.BoolVar(&o.probe, "probe", true, "run the read probe (at most 50 GET requests) that suggests --rate/--concurrency")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of each network step")
@@ -189,5 +188,6 @@ func (d *doctor) runChecks(ctx context.Context) {
 	d.checkInput()
 	reportDir := d.checkReportDir()
 	d.checkJournal(reportDir)
+	d.checkLock()
 	d.runProbe(ctx)
 }

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/emporix-import/emporix-import/internal/runlock"
 	"github.com/emporix-import/emporix-import/mapping"
 	"github.com/emporix-import/emporix-import/sheet"
 )
@@ -114,10 +116,7 @@ func (d *doctor) checkReportDir() string {
 }
 
 func (d *doctor) checkJournal(reportDir string) {
-	dir := d.opts.journalDir
-	if dir == "" {
-		dir = filepath.Join(reportDir, ".journal")
-	}
+	dir := filepath.Join(reportDir, ".journal")
 	c := dirCheck("journal", dir, "the journal lives beside the report: make that directory writable (and persistent, for --resume)")
 	if c.Status == checkOK {
 		if n := countJournals(dir); n > 0 {
@@ -166,4 +165,31 @@ func dirCheck(name, dir, fix string) checkResult {
 		c.Detail = fmt.Sprintf("%s will be created (%s is writable)", dir, probe)
 	}
 	return c
+}
+
+// checkLock takes the per-tenant run lock and drops it at once, proving the
+// lock directory usable and telling whether an import holds it now. While
+// doctor holds it (microseconds) an import starting that instant would exit 1.
+func (d *doctor) checkLock() {
+	c := checkResult{Name: "lock", Status: checkOK}
+	if d.opts.tenant == "" {
+		d.add(checkResult{Name: "lock", Status: checkSkip, Detail: "needs the tenant"})
+		return
+	}
+	lock, err := runlock.Acquire(runlock.Dir(), d.opts.apiURL, d.opts.tenant,
+		runlock.Holder{PID: os.Getpid(), Started: time.Now(), Input: "(emporix-import doctor)"})
+	var busy *runlock.BusyError
+	switch {
+	case errors.As(err, &busy):
+		c.Status, c.Detail = checkWarn, busy.Error()+": an import started now would exit 1"
+	case err != nil:
+		c.Status, c.Detail = checkFail, err.Error()
+		c.Fix = "make " + runlock.Dir() + " writable (it lives in the system temp directory, $TMPDIR)"
+	default:
+		c.Detail = "free (" + runlock.Path(runlock.Dir(), d.opts.apiURL, d.opts.tenant) + ")"
+		if err := lock.Release(); err != nil {
+			c.Status, c.Detail = checkFail, "release: "+err.Error()
+		}
+	}
+	d.add(c)
 }

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emporix-import/emporix-import/emulator"
+	"github.com/emporix-import/emporix-import/internal/runlock"
 )
 
 // recordingTenant serves an emulator and records every request line, so a
@@ -120,7 +122,7 @@ func TestDoctorAllGood(t *testing.T) {
 		t.Fatalf("exit %d, ok=%v:\n%s%s", r.code, r.rep.OK, r.out, r.stderr)
 	}
 	want := []string{"settings", "url", "reach", "token", "scope customer.customer_read", "scope customer.customer_manage",
-		"mapping", "input", "report dir", "journal", "probe"}
+		"mapping", "input", "report dir", "journal", "lock", "probe"}
 	st := r.statuses()
 	if len(st) != len(want) {
 		t.Errorf("checks %v, want %v", st, want)
@@ -289,5 +291,26 @@ func TestDoctorTLSFailure(t *testing.T) {
 	}
 	if st := r.check(t, "token").Status; st != checkSkip || hits.Load() != 0 {
 		t.Errorf("token %s, %d HTTP requests after a TLS failure", st, hits.Load())
+	}
+}
+
+// TestDoctorLockHeld: a running import (its lock held) is reported, and is
+// no setup failure.
+func TestDoctorLockHeld(t *testing.T) {
+	rt := newRecordingTenant(t, emulator.Config{})
+	lock, err := runlock.Acquire(runlock.Dir(), rt.url, emulator.DefaultConfig().Tenant,
+		runlock.Holder{PID: 4711, Started: time.Now(), Input: "erp.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	r := runDoctor(t, rt, emulator.DefaultConfig().ClientSecret, "--probe=false")
+	c := r.check(t, "lock")
+	if c.Status != checkWarn || !strings.Contains(c.Detail, "pid 4711") || r.code != exitOK {
+		t.Fatalf("exit %d, lock %+v", r.code, c)
+	}
+	lock.Release()
+	if c := runDoctor(t, rt, emulator.DefaultConfig().ClientSecret, "--probe=false").check(t, "lock"); c.Status != checkOK {
+		t.Fatalf("released lock: %+v", c)
 	}
 }
