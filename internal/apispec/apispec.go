@@ -1,18 +1,21 @@
-// Package apispec validates HTTP traffic against the official Emporix OpenAPI
-// documents (../shared/emporix/*.yml, beside the repository). Tests wrap their
-// client's transport with it so that every request and response exchanged with
-// the emulator (or a real tenant) is checked against the contract.
+// Package apispec validates HTTP traffic against the Emporix OpenAPI contract.
+// The contract travels with the repository as a facts-only copy of the
+// official documents (testdata/, written by `go generate` from
+// ../shared/emporix): tests wrap their client's transport with it so that every
+// request and response exchanged with the emulator (or a real tenant) is
+// checked, the response status included.
 package apispec
+
+//go:generate go run ./gen -src ../../../shared/emporix -out testdata
 
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,141 +25,72 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
-// Spec file names inside the shared emporix folder.
-const (
-	CustomerSpec = "customer-service.yml"
-	OAuthSpec    = "oauth-service.yml"
+var (
+	//go:embed testdata/customer-service.yml
+	customerSpec []byte
+	//go:embed testdata/oauth-service.yml
+	oauthSpec []byte
 )
-
-// realIDPattern is the customer-number rule of the import DTO; the create DTO's
-// printed pattern matches a single character only (API-NOTES §12).
-const realIDPattern = `^[\w-]{1,66}$`
 
 // Validator checks requests and responses against the customer service spec
 // and, for POST /oauth/token, against the OAuth service spec.
 type Validator struct {
-	customer routers.Router
-	oauth    routers.Router // nil when oauth-service.yml is absent
+	customerDoc *openapi3.T
+	customer    routers.Router
+	oauth       routers.Router
+	allowed     map[string]map[int]allowance // operationId → undocumented status → why
+	errorSchema *openapi3.Schema             // ErrorMessage
 }
 
-// SpecDir returns the folder holding the Emporix specs: <repo root>/../shared/emporix,
-// the repo root being the nearest ancestor of the working directory holding go.mod.
-func SpecDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("apispec: working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "emporix"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("apispec: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// Load reads and fixes customer-service.yml (and oauth-service.yml when present).
-// It skips the test when the spec is not available, so the suite still runs in a
-// checkout without the shared folder.
+// Load returns a Validator for the repository's copy of the contract. It never
+// skips: the copy is part of the repository.
 func Load(tb testing.TB) *Validator {
 	tb.Helper()
-	dir, err := SpecDir()
-	if err != nil {
-		tb.Skipf("apispec: %v; skipping contract validation", err)
-	}
-	path := filepath.Join(dir, CustomerSpec)
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("apispec: %s not found (%v); skipping contract validation", path, err)
-	}
-	v, err := LoadFiles(path, filepath.Join(dir, OAuthSpec))
+	v, err := New()
 	if err != nil {
 		tb.Fatalf("apispec: %v", err)
 	}
 	return v
 }
 
-// LoadFiles builds a Validator from explicit paths; oauthPath may be empty or
-// missing, in which case token requests are not validated.
-func LoadFiles(customerPath, oauthPath string) (*Validator, error) {
-	doc, err := loadDoc(customerPath)
+// New builds a Validator from the embedded contract.
+func New() (*Validator, error) {
+	doc, err := loadDoc("customer-service.yml", customerSpec)
 	if err != nil {
 		return nil, err
 	}
-	if err := FixCustomerSpec(doc); err != nil {
-		return nil, err
-	}
-	v := &Validator{}
-	if v.customer, err = newRouter(doc, customerPath); err != nil {
-		return nil, err
-	}
-	if oauthPath == "" {
-		return v, nil
-	}
-	if _, err := os.Stat(oauthPath); err != nil {
-		return v, nil //nolint:nilerr // the OAuth spec is optional
-	}
-	odoc, err := loadDoc(oauthPath)
+	odoc, err := loadDoc("oauth-service.yml", oauthSpec)
 	if err != nil {
 		return nil, err
 	}
-	fixInfo(odoc)
-	if v.oauth, err = newRouter(odoc, oauthPath); err != nil {
+	v := &Validator{customerDoc: doc}
+	if v.customer, err = newRouter(doc); err != nil {
+		return nil, err
+	}
+	if v.oauth, err = newRouter(odoc); err != nil {
+		return nil, err
+	}
+	em := doc.Components.Schemas["ErrorMessage"]
+	if em == nil || em.Value == nil {
+		return nil, errors.New("apispec: ErrorMessage missing from the customer spec")
+	}
+	v.errorSchema = em.Value
+	if v.allowed, err = expandAllowList(doc, odoc); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-func loadDoc(path string) (*openapi3.T, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(path)
+// CustomerDoc returns the loaded customer service document (for tests that
+// derive cases from the contract). Callers must not modify it.
+func (v *Validator) CustomerDoc() *openapi3.T { return v.customerDoc }
+
+func loadDoc(name string, data []byte) (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(data)
 	if err != nil {
-		return nil, fmt.Errorf("apispec: load %s: %w", path, err)
+		return nil, fmt.Errorf("apispec: load %s: %w", name, err)
 	}
-	return doc, nil
-}
-
-func fixInfo(doc *openapi3.T) {
-	if doc.Info != nil && doc.Info.Version == "" {
-		doc.Info.Version = "unversioned"
-	}
-}
-
-// FixCustomerSpec applies the corrections of API-NOTES §12 to a loaded
-// customer-service.yml.
-func FixCustomerSpec(doc *openapi3.T) error {
-	fixInfo(doc)
-	// The create DTO's id pattern matches a single character; use the import DTO's rule.
-	signup := doc.Components.Schemas["CustomerSignupBySellerDto"]
-	if signup == nil || signup.Value == nil {
-		return errors.New("apispec: CustomerSignupBySellerDto missing from the spec")
-	}
-	fixed := false
-	for _, part := range signup.Value.AllOf {
-		if part.Value == nil {
-			continue
-		}
-		if id := part.Value.Properties["id"]; id != nil && id.Value != nil {
-			id.Value.Pattern = realIDPattern
-			fixed = true
-		}
-	}
-	if !fixed {
-		return errors.New("apispec: CustomerSignupBySellerDto.id not found")
-	}
-	// The tag POST has no security block; it needs customer_manage like the tag DELETE.
-	if item := doc.Paths.Value("/customer/{tenant}/customers/{customerNumber}/addresses/{addressId}/tags"); item != nil &&
-		item.Post != nil && item.Post.Security == nil {
-		item.Post.Security = &openapi3.SecurityRequirements{{"OAuth2": {"customer.customer_manage"}}}
-	}
-	return nil
-}
-
-// newRouter drops every servers block so that any host and any mount prefix
-// match: the transport strips the prefix itself.
-func newRouter(doc *openapi3.T, path string) (routers.Router, error) {
+	// Any host and mount prefix match: the transport strips the prefix itself.
 	doc.Servers = nil
 	for _, item := range doc.Paths.Map() {
 		item.Servers = nil
@@ -165,11 +99,15 @@ func newRouter(doc *openapi3.T, path string) (routers.Router, error) {
 		}
 	}
 	if err := doc.Validate(context.Background()); err != nil {
-		return nil, fmt.Errorf("apispec: %s does not validate: %w", path, err)
+		return nil, fmt.Errorf("apispec: %s does not validate: %w", name, err)
 	}
+	return doc, nil
+}
+
+func newRouter(doc *openapi3.T) (routers.Router, error) {
 	r, err := legacy.NewRouter(doc)
 	if err != nil {
-		return nil, fmt.Errorf("apispec: router for %s: %w", path, err)
+		return nil, fmt.Errorf("apispec: router: %w", err)
 	}
 	return r, nil
 }
@@ -181,7 +119,7 @@ const (
 	// Both validates requests and responses.
 	Both Mode = iota
 	// ResponsesOnly validates responses only: for tests that send deliberately
-	// invalid requests but still want the error bodies checked.
+	// invalid requests but still want the answers checked.
 	ResponsesOnly
 )
 
@@ -209,16 +147,14 @@ type transport struct {
 var opts = &openapi3filter.Options{
 	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // the server under test checks auth
 	MultiError:         true,
+	// Statuses are checked before (documented, or allow-listed with a reason).
+	IncludeResponseStatus: true,
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	input, err := t.v.requestInput(req)
-	if err != nil {
-		t.tb.Errorf("apispec: %s %s: %v", req.Method, req.URL.Path, err)
-		return t.base.RoundTrip(req)
-	}
-	if input == nil { // a path we have no spec for (e.g. oauth spec missing)
-		return t.base.RoundTrip(req)
+	input, routeErr := t.v.requestInput(req)
+	if routeErr != nil && t.mode == Both {
+		t.tb.Errorf("apispec: %s %s: %v", req.Method, req.URL.Path, routeErr)
 	}
 	if req.Body != nil && req.Body != http.NoBody {
 		body, err := io.ReadAll(req.Body)
@@ -229,9 +165,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context())
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		input.Request.Body = io.NopCloser(bytes.NewReader(body))
+		if input != nil {
+			input.Request.Body = io.NopCloser(bytes.NewReader(body))
+		}
 	}
-	if t.mode == Both {
+	if input != nil && t.mode == Both {
 		if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
 			t.tb.Errorf("apispec: request %s %s violates the spec: %v", req.Method, req.URL.Path, err)
 		}
@@ -246,6 +184,35 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rerr != nil {
 		return nil, fmt.Errorf("apispec: read response body: %w", rerr)
 	}
+	if err := t.v.checkResponse(req, input, routeErr, resp, body); err != nil {
+		t.tb.Errorf("apispec: response %d to %s %s violates the spec: %v\nbody: %s",
+			resp.StatusCode, req.Method, req.URL.Path, err, body)
+	}
+	return resp, nil
+}
+
+// checkResponse validates one response: its status must be documented for the
+// operation or allow-listed, its body must match the documented schema, and a
+// status documented without a body must come without one.
+func (v *Validator) checkResponse(req *http.Request, input *openapi3filter.RequestValidationInput, routeErr error, resp *http.Response, body []byte) error {
+	if input == nil {
+		return v.checkNoRoute(routeErr, resp, body)
+	}
+	op := input.Route.Operation
+	documented := op.Responses.Status(resp.StatusCode)
+	if documented == nil {
+		documented = op.Responses.Default()
+	}
+	if documented == nil {
+		a, ok := v.allowed[op.OperationID][resp.StatusCode]
+		if !ok {
+			return fmt.Errorf("status %d is not documented for %s and not allow-listed", resp.StatusCode, op.OperationID)
+		}
+		return v.checkAllowedBody(a.body, resp, body)
+	}
+	if documented.Value != nil && len(documented.Value.Content) == 0 && len(bytes.TrimSpace(body)) > 0 {
+		return fmt.Errorf("status %d of %s is documented without a body, got one", resp.StatusCode, op.OperationID)
+	}
 	rin := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: input,
 		Status:                 resp.StatusCode,
@@ -253,11 +220,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Options:                opts,
 	}
 	rin.SetBodyBytes(body)
-	if err := openapi3filter.ValidateResponse(req.Context(), rin); err != nil {
-		t.tb.Errorf("apispec: response %d to %s %s violates the spec: %v\nbody: %s",
-			resp.StatusCode, req.Method, req.URL.Path, err, body)
-	}
-	return resp, nil
+	return openapi3filter.ValidateResponse(req.Context(), rin)
 }
 
 // requestInput finds the route for req. The path is cut at "/customer/" or
@@ -266,19 +229,16 @@ func (v *Validator) requestInput(req *http.Request) (*openapi3filter.RequestVali
 	router := v.customer
 	path := req.URL.Path
 	if i := strings.Index(path, "/oauth/token"); i >= 0 {
-		if v.oauth == nil {
-			return nil, nil
-		}
 		router, path = v.oauth, path[i:]
 	} else if i := strings.Index(path, "/customer/"); i >= 0 {
 		path = path[i:]
 	} else {
-		return nil, fmt.Errorf("path %q is neither /customer/... nor /oauth/token", req.URL.Path)
+		return nil, fmt.Errorf("path %q is neither /customer/... nor /oauth/token: %w", req.URL.Path, routers.ErrPathNotFound)
 	}
 	rreq := req.Clone(req.Context())
 	rreq.URL.Path, rreq.URL.RawPath = path, "" // the legacy router matches the decoded path
 	rreq.Body = http.NoBody
-	route, params, err := router.FindRoute(rreq)
+	route, params, err := findRoute(router, rreq)
 	if err != nil {
 		return nil, fmt.Errorf("no route in the spec: %w", err)
 	}
@@ -288,4 +248,34 @@ func (v *Validator) requestInput(req *http.Request) (*openapi3filter.RequestVali
 		Route:      route,
 		Options:    opts,
 	}, nil
+}
+
+// findRoute is router.FindRoute, except that a match with an empty path
+// parameter (the legacy router lets "/customers" match ".../customers/{n}") is
+// no match: the path is then known for other methods (405) or not at all (404).
+func findRoute(router routers.Router, req *http.Request) (*routers.Route, map[string]string, error) {
+	route, params, err := router.FindRoute(req)
+	if err != nil || !hasEmpty(params) {
+		return route, params, err
+	}
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == req.Method {
+			continue
+		}
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		if _, p, err := router.FindRoute(probe); err == nil && !hasEmpty(p) {
+			return nil, nil, &routers.RouteError{Reason: routers.ErrMethodNotAllowed.Error()}
+		}
+	}
+	return nil, nil, &routers.RouteError{Reason: routers.ErrPathNotFound.Error()}
+}
+
+func hasEmpty(params map[string]string) bool {
+	for _, v := range params {
+		if v == "" {
+			return true
+		}
+	}
+	return false
 }
