@@ -49,7 +49,8 @@ func (s *Server) commitAddress(c *Customer, i int, addr Address) {
 	s.applied.Add(1)
 }
 
-func (s *Server) listAddresses(w http.ResponseWriter, n string) {
+func (s *Server) listAddresses(w http.ResponseWriter, r *http.Request) {
+	n := r.PathValue("customerNumber")
 	s.mu.Lock()
 	c := s.customers[n]
 	var out []any
@@ -61,13 +62,15 @@ func (s *Server) listAddresses(w http.ResponseWriter, n string) {
 	}
 	s.mu.Unlock()
 	if c == nil {
-		customerNotFound(w, n)
+		// The contract documents this 404 without a body.
+		w.WriteHeader(http.StatusNotFound)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) getAddress(w http.ResponseWriter, n, a string) {
+func (s *Server) getAddress(w http.ResponseWriter, r *http.Request) {
+	n, a := r.PathValue("customerNumber"), r.PathValue("addressId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, i, ok := s.findAddress(w, n, a)
@@ -87,17 +90,19 @@ func (s *Server) newAddressID() string {
 	}
 }
 
-// addressIDTaken reports whether id is used by any address of the tenant:
-// strict, since the docs only say "409 if it is in use". Caller holds s.mu.
-func (s *Server) addressIDTaken(w http.ResponseWriter, id string) bool {
+// addressIDTaken reports whether id is used by any address of the tenant
+// (strict, since the docs only say "409 if it is in use"), answering with
+// status: 409 on the POST, the documented 400 on the PUT. Caller holds s.mu.
+func (s *Server) addressIDTaken(w http.ResponseWriter, id string, status int) bool {
 	if _, used := s.addrOwner[id]; used {
-		writeError(w, http.StatusConflict, "conflict_resource", fmt.Sprintf("Address with id '%s' already exists.", id), nil)
+		writeError(w, status, "conflict_resource", fmt.Sprintf("Address with id '%s' already exists.", id), nil)
 		return true
 	}
 	return false
 }
 
-func (s *Server) postAddress(w http.ResponseWriter, r *http.Request, n string) {
+func (s *Server) postAddress(w http.ResponseWriter, r *http.Request) {
+	n := r.PathValue("customerNumber")
 	body, _, err := readObject(w, r, ctJSON)
 	if err != nil {
 		return
@@ -115,7 +120,7 @@ func (s *Server) postAddress(w http.ResponseWriter, r *http.Request, n string) {
 		validationError(w, errs)
 		return
 	}
-	if id != "" && s.addressIDTaken(w, id) {
+	if id != "" && s.addressIDTaken(w, id, http.StatusConflict) {
 		return
 	}
 	if id == "" {
@@ -129,7 +134,8 @@ func (s *Server) postAddress(w http.ResponseWriter, r *http.Request, n string) {
 // putAddress upserts an address. strict: unlike the customer PUT, an address
 // PUT replaces the address (omitted fields are cleared, tags included): the
 // spec is silent and replace is the reading under which a partial PUT loses data.
-func (s *Server) putAddress(w http.ResponseWriter, r *http.Request, n, a string) {
+func (s *Server) putAddress(w http.ResponseWriter, r *http.Request) {
+	n, a := r.PathValue("customerNumber"), r.PathValue("addressId")
 	body, _, err := readObject(w, r, ctJSON)
 	if err != nil {
 		return
@@ -167,23 +173,26 @@ func (s *Server) putAddress(w http.ResponseWriter, r *http.Request, n, a string)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if s.addressIDTaken(w, a) { // belongs to another customer
+	if s.addressIDTaken(w, a, http.StatusBadRequest) { // belongs to another customer
 		return
 	}
 	s.commitAddress(c, -1, addr)
 	writeJSON(w, http.StatusCreated, map[string]string{"id": a})
 }
 
+// checkAddressVersion answers a version mismatch with 400: the address PUT
+// and PATCH document no 409.
 func checkAddressVersion(w http.ResponseWriter, cur *Address, version *int) bool {
 	if version != nil && *version != cur.Version {
-		writeError(w, http.StatusConflict, "optimistic_lock_failure", fmt.Sprintf(
+		writeError(w, http.StatusBadRequest, "optimistic_lock_failure", fmt.Sprintf(
 			"Version mismatch for address %s: given %d, current %d.", cur.ID, *version, cur.Version), nil)
 		return false
 	}
 	return true
 }
 
-func (s *Server) patchAddress(w http.ResponseWriter, r *http.Request, n, a string) {
+func (s *Server) patchAddress(w http.ResponseWriter, r *http.Request) {
+	n, a := r.PathValue("customerNumber"), r.PathValue("addressId")
 	body, _, err := readObject(w, r, ctJSON, ctMergePatch)
 	if err != nil {
 		return
@@ -207,7 +216,8 @@ func (s *Server) patchAddress(w http.ResponseWriter, r *http.Request, n, a strin
 	w.WriteHeader(http.StatusOK)
 }
 
-func (s *Server) deleteAddress(w http.ResponseWriter, r *http.Request, n, a string) {
+func (s *Server) deleteAddress(w http.ResponseWriter, r *http.Request) {
+	n, a := r.PathValue("customerNumber"), r.PathValue("addressId")
 	if _, _, err := readObject(w, r, ctJSON); err != nil {
 		return
 	}
@@ -224,8 +234,12 @@ func (s *Server) deleteAddress(w http.ResponseWriter, r *http.Request, n, a stri
 	w.WriteHeader(http.StatusNoContent)
 }
 
+func (s *Server) postTags(w http.ResponseWriter, r *http.Request)   { s.tags(w, r, true) }
+func (s *Server) deleteTags(w http.ResponseWriter, r *http.Request) { s.tags(w, r, false) }
+
 // tags adds (POST) or removes (DELETE) ?tags=A,B with set semantics.
-func (s *Server) tags(w http.ResponseWriter, r *http.Request, n, a string, add bool) {
+func (s *Server) tags(w http.ResponseWriter, r *http.Request, add bool) {
+	n, a := r.PathValue("customerNumber"), r.PathValue("addressId")
 	var list []string
 	for _, t := range strings.Split(r.URL.Query().Get("tags"), ",") {
 		if t = strings.TrimSpace(t); t != "" {
@@ -234,7 +248,7 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request, n, a string, add b
 	}
 	if len(list) == 0 {
 		writeError(w, http.StatusBadRequest, "bad_request", "Query parameter 'tags' is required.",
-			[]ErrorDetail{{Field: "tags", Type: "missing_value", Message: "tags is required."}})
+			[]errorDetail{{Field: "tags", Type: "missing_value", Message: "tags is required."}})
 		return
 	}
 	s.mu.Lock()

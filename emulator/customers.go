@@ -10,98 +10,8 @@ import (
 	"strings"
 )
 
-// handleCustomerAPI routes /customer/{tenant}/... (path is the escaped path).
-func (s *Server) handleCustomerAPI(w http.ResponseWriter, r *http.Request, path string) {
-	raw := strings.Split(strings.TrimPrefix(path, "/customer/"), "/")
-	seg := make([]string, len(raw))
-	for i, p := range raw {
-		v, err := url.PathUnescape(p)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", "Malformed path.", nil)
-			return
-		}
-		seg[i] = v
-	}
-	tenant, rest := seg[0], seg[1:]
-
-	type route struct {
-		scope   string
-		handler func()
-	}
-	var routes map[string]route
-	notFound := func() { writeError(w, http.StatusNotFound, "not_found", "No such resource.", nil) }
-	read, manage := ScopeCustomerRead, ScopeCustomerManage
-	switch {
-	case len(rest) == 1 && rest[0] == "customers":
-		routes = map[string]route{
-			http.MethodGet:  {read, func() { s.listCustomers(w, r, r.URL.Query().Get("q"), r.URL.Query().Has("q")) }},
-			http.MethodPost: {manage, func() { s.createCustomer(w, r) }},
-		}
-	case len(rest) == 2 && rest[0] == "customers" && (rest[1] == "import"):
-		routes = map[string]route{http.MethodPost: {"customer.import_manage", func() { notEmulated(w) }}}
-	case len(rest) == 2 && rest[0] == "config" && rest[1] == "password-migration-retention":
-		routes = map[string]route{}
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
-			routes[m] = route{"customer.import_manage", func() { notEmulated(w) }}
-		}
-	case len(rest) == 2 && rest[0] == "customers" && rest[1] == "search":
-		routes = map[string]route{http.MethodPost: {read, func() { s.searchCustomers(w, r) }}}
-	case len(rest) == 2 && rest[0] == "customers":
-		n := rest[1]
-		routes = map[string]route{
-			http.MethodGet:    {read, func() { s.getCustomer(w, r, n) }},
-			http.MethodPut:    {manage, func() { s.putCustomer(w, r, n) }},
-			http.MethodPatch:  {manage, func() { s.patchCustomer(w, r, n) }},
-			http.MethodDelete: {manage, func() { s.deleteCustomer(w, r, n) }},
-		}
-	case len(rest) == 3 && rest[0] == "customers" && rest[2] == "addresses":
-		n := rest[1]
-		routes = map[string]route{
-			http.MethodGet:  {read, func() { s.listAddresses(w, n) }},
-			http.MethodPost: {manage, func() { s.postAddress(w, r, n) }},
-		}
-	case len(rest) == 4 && rest[0] == "customers" && rest[2] == "addresses":
-		n, a := rest[1], rest[3]
-		routes = map[string]route{
-			http.MethodGet:    {read, func() { s.getAddress(w, n, a) }},
-			http.MethodPut:    {manage, func() { s.putAddress(w, r, n, a) }},
-			http.MethodPatch:  {manage, func() { s.patchAddress(w, r, n, a) }},
-			http.MethodDelete: {manage, func() { s.deleteAddress(w, r, n, a) }},
-		}
-	case len(rest) == 5 && rest[0] == "customers" && rest[2] == "addresses" && rest[4] == "tags":
-		n, a := rest[1], rest[3]
-		// The spec gives the tag POST no security block; the changelog says customer_manage.
-		routes = map[string]route{
-			http.MethodPost:   {manage, func() { s.tags(w, r, n, a, true) }},
-			http.MethodDelete: {manage, func() { s.tags(w, r, n, a, false) }},
-		}
-	}
-	rt, ok := routes[r.Method] // rt.scope is "" (authentication only) for unknown routes
-	if !s.authorize(w, r, tenant, rt.scope) {
-		return
-	}
-	switch {
-	case routes == nil:
-		notFound()
-	case !ok:
-		allow := make([]string, 0, len(routes))
-		for m := range routes {
-			allow = append(allow, m)
-		}
-		slices.Sort(allow)
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed.", nil)
-	default:
-		rt.handler()
-	}
-}
-
-func notEmulated(w http.ResponseWriter) {
-	writeError(w, http.StatusNotImplemented, "not_implemented", "This endpoint is not emulated.", nil)
-}
-
 func customerNotFound(w http.ResponseWriter, n string) {
-	writeError(w, http.StatusNotFound, "application/json", "Customer not Found", []ErrorDetail{
+	writeError(w, http.StatusNotFound, "application/json", "Customer not Found", []errorDetail{
 		{Message: fmt.Sprintf("Couldn't find a customer with customerNumber '%s'", n)},
 	})
 }
@@ -110,8 +20,10 @@ func addressNotFound(w http.ResponseWriter, n, a string) {
 	writeError(w, http.StatusNotFound, "resource_not_found", fmt.Sprintf("Address %s of customer %s not found.", a, n), nil)
 }
 
-func duplicateEmail(w http.ResponseWriter, email, tenant string) {
-	writeError(w, http.StatusConflict, "conflict_resource",
+// duplicateEmail answers a taken e-mail: 409 where the operation documents
+// it (POST, PUT), else the documented 400 (PATCH) with the same type.
+func duplicateEmail(w http.ResponseWriter, status int, email, tenant string) {
+	writeError(w, status, "conflict_resource",
 		fmt.Sprintf("Duplicate account '%s' for tenant '%s'.", email, tenant), nil)
 }
 
@@ -224,12 +136,18 @@ func addressJSON(a *Address) map[string]any {
 
 // ---- list / search ----
 
-func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, q string, hasQ bool) {
-	var query Query
-	if hasQ && strings.TrimSpace(q) != "" {
+func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
+	s.list(w, r, r.URL.Query().Get("q"))
+}
+
+// list answers a list or search: q filters (blank = all), the query
+// parameters sort, page and expand.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, q string) {
+	var qry query
+	if strings.TrimSpace(q) != "" {
 		var err error
-		if query, err = ParseQuery(q); err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", err.Error(), []ErrorDetail{{Field: "q", Type: "invalid_value", Message: err.Error()}})
+		if qry, err = parseQuery(q); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", err.Error(), []errorDetail{{Field: "q", Type: "invalid_value", Message: err.Error()}})
 			return
 		}
 	}
@@ -251,8 +169,8 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, q string,
 	}
 	s.mu.Lock()
 	matches := make([]*Customer, 0)
-	for _, c := range s.candidates(query) {
-		if query.Match(c) {
+	for _, c := range s.candidates(qry) {
+		if qry.match(c) {
 			matches = append(matches, c)
 		}
 	}
@@ -277,7 +195,7 @@ func (s *Server) searchCustomers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := ""
-	var errs []ErrorDetail
+	var errs []errorDetail
 	for k, v := range body {
 		if k != "q" {
 			errs = append(errs, unknownField(k))
@@ -296,7 +214,7 @@ func (s *Server) searchCustomers(w http.ResponseWriter, r *http.Request) {
 		validationError(w, errs)
 		return
 	}
-	s.listCustomers(w, r, q, q != "")
+	s.list(w, r, q)
 }
 
 func parsePaging(v url.Values) (page, size int, err error) {
@@ -369,7 +287,8 @@ func parseSort(v string) (func(a, b *Customer) int, error) {
 
 // ---- single customer ----
 
-func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request, n string) {
+func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
+	n := r.PathValue("customerNumber")
 	exp, err := parseExpand(r.URL.Query().Get("expand"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
@@ -477,7 +396,7 @@ func (s *Server) checkCreate(w http.ResponseWriter, n, email string) bool {
 			fmt.Sprintf("Customer with id '%s' was deleted and cannot be recreated.", n), nil)
 		return false
 	case s.emailTaken(email, ""):
-		duplicateEmail(w, email, s.cfg.Tenant)
+		duplicateEmail(w, http.StatusConflict, email, s.cfg.Tenant)
 		return false
 	}
 	return true
@@ -511,9 +430,11 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]string{"id": c.CustomerNumber})
 }
 
-// putCustomer upserts. On update it keeps omitted profile fields (SPEC §7:
-// the seed tutorial's final GET still shows fields a PUT omitted).
-func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request, n string) {
+// putCustomer upserts. On update it keeps omitted profile fields: the
+// tutorial's final GET still shows title, contactPhone and company after a PUT
+// that omitted them.
+func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
+	n := r.PathValue("customerNumber")
 	reset, ok := sendReset(w, r)
 	if !ok {
 		return
@@ -531,7 +452,7 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request, n string) {
 	cur := s.customers[n]
 	if cur == nil {
 		if !customerIDRE.MatchString(n) {
-			validationError(w, []ErrorDetail{detail("customerNumber", "invalid_value", "customerNumber must match ^[\\w-]{1,66}$.")})
+			validationError(w, []errorDetail{detail("customerNumber", "invalid_value", "customerNumber must match ^[\\w-]{1,66}$.")})
 			return
 		}
 		c := &Customer{CustomerNumber: n}
@@ -547,12 +468,13 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request, n string) {
 		writeJSON(w, http.StatusCreated, map[string]string{"id": n})
 		return
 	}
-	if s.updateCustomer(w, cur, body, dto, mode) {
+	if s.updateCustomer(w, cur, body, dto, mode, http.StatusConflict) {
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
 
-func (s *Server) patchCustomer(w http.ResponseWriter, r *http.Request, n string) {
+func (s *Server) patchCustomer(w http.ResponseWriter, r *http.Request) {
+	n := r.PathValue("customerNumber")
 	body, ct, err := readObject(w, r, ctJSON, ctMergePatch)
 	if err != nil {
 		return
@@ -569,14 +491,16 @@ func (s *Server) patchCustomer(w http.ResponseWriter, r *http.Request, n string)
 		customerNotFound(w, n)
 		return
 	}
-	if s.updateCustomer(w, cur, body, dto, modePatch) {
+	// The PATCH documents no 409: its conflicts are answered with its 400.
+	if s.updateCustomer(w, cur, body, dto, modePatch, http.StatusBadRequest) {
 		// 200 with no documented body: send none, so clients cannot rely on one.
 		w.WriteHeader(http.StatusOK)
 	}
 }
 
-// updateCustomer applies an update to cur atomically. Caller holds s.mu.
-func (s *Server) updateCustomer(w http.ResponseWriter, cur *Customer, body map[string]json.RawMessage, dto customerDTO, mode writeMode) bool {
+// updateCustomer applies an update to cur atomically; conflict is the status
+// for a version mismatch or a taken e-mail. Caller holds s.mu.
+func (s *Server) updateCustomer(w http.ResponseWriter, cur *Customer, body map[string]json.RawMessage, dto customerDTO, mode writeMode, conflict int) bool {
 	work := cur.clone()
 	work.Addresses = cur.Addresses // not touched by profile updates
 	res, errs := applyCustomer(&work, body, dto, mode)
@@ -585,13 +509,13 @@ func (s *Server) updateCustomer(w http.ResponseWriter, cur *Customer, body map[s
 		return false
 	}
 	if res.version != nil && *res.version != cur.Version {
-		// Undocumented for this service; other Emporix services answer 409.
-		writeError(w, http.StatusConflict, "optimistic_lock_failure", fmt.Sprintf(
+		// The PUT documents 409 (other Emporix services use it for a version mismatch).
+		writeError(w, conflict, "optimistic_lock_failure", fmt.Sprintf(
 			"Version mismatch for customer %s: given %d, current %d.", cur.CustomerNumber, *res.version, cur.Version), nil)
 		return false
 	}
 	if work.ContactEmail != cur.ContactEmail && s.emailTaken(work.ContactEmail, cur.CustomerNumber) {
-		duplicateEmail(w, work.ContactEmail, s.cfg.Tenant)
+		duplicateEmail(w, conflict, work.ContactEmail, s.cfg.Tenant)
 		return false
 	}
 	work.Version = cur.Version + 1 // every write bumps the version, even without changes
@@ -601,7 +525,8 @@ func (s *Server) updateCustomer(w http.ResponseWriter, cur *Customer, body map[s
 	return true
 }
 
-func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request, n string) {
+func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
+	n := r.PathValue("customerNumber")
 	if _, _, err := readObject(w, r, ctJSON); err != nil { // optional {} body
 		return
 	}
@@ -626,12 +551,12 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request, n string
 // exact id, customerNumber or contactEmail match, so that a lookup per imported
 // row stays O(1) on large tenants; Match still filters the result exactly.
 // Caller holds s.mu.
-func (s *Server) candidates(q Query) map[string]*Customer {
+func (s *Server) candidates(q query) map[string]*Customer {
 	for _, t := range q {
 		if t.Field != "id" && t.Field != "customerNumber" && t.Field != "contactEmail" {
 			continue
 		}
-		if slices.ContainsFunc(t.Alts, func(a Alt) bool { return a.Pred != "" }) {
+		if slices.ContainsFunc(t.Alts, func(a queryAlt) bool { return a.Pred != "" }) {
 			continue
 		}
 		out := map[string]*Customer{}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/biter777/countries"
 	"github.com/bojanz/currency"
@@ -67,14 +68,14 @@ func readObject(w http.ResponseWriter, r *http.Request, accepted ...string) (map
 	return obj, mt, nil
 }
 
-func validationError(w http.ResponseWriter, details []ErrorDetail) {
+func validationError(w http.ResponseWriter, details []errorDetail) {
 	writeError(w, http.StatusBadRequest, "validation_failure", "Request body validation failed.", details)
 }
 
 func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
 
-func detail(field, typ, format string, args ...any) ErrorDetail {
-	return ErrorDetail{Field: field, Type: typ, Message: fmt.Sprintf(format, args...)}
+func detail(field, typ, format string, args ...any) errorDetail {
+	return errorDetail{Field: field, Type: typ, Message: fmt.Sprintf(format, args...)}
 }
 
 // decodeAny decodes a JSON value keeping numbers as json.Number.
@@ -88,7 +89,7 @@ func decodeAny(raw json.RawMessage) (any, error) {
 
 // decodeString decodes a string property. strict: the spec's strings are not
 // nullable, not even in a merge-patch body; clients clear a field with "".
-func decodeString(field string, raw json.RawMessage) (string, *ErrorDetail) {
+func decodeString(field string, raw json.RawMessage) (string, *errorDetail) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil || isNull(raw) {
 		d := detail(field, "invalid_type", "Field '%s' must be a string.", field)
@@ -97,7 +98,7 @@ func decodeString(field string, raw json.RawMessage) (string, *ErrorDetail) {
 	return s, nil
 }
 
-func decodeObjectField(field string, raw json.RawMessage) (map[string]any, *ErrorDetail) {
+func decodeObjectField(field string, raw json.RawMessage) (map[string]any, *errorDetail) {
 	v, err := decodeAny(raw)
 	m, ok := v.(map[string]any)
 	if err != nil || !ok {
@@ -139,7 +140,7 @@ const (
 )
 
 // applyObject sets an object-valued field (mixins, metadata.mixins) per mode.
-func applyObject(cur map[string]any, field string, raw json.RawMessage, mode writeMode) (map[string]any, *ErrorDetail) {
+func applyObject(cur map[string]any, field string, raw json.RawMessage, mode writeMode) (map[string]any, *errorDetail) {
 	if isNull(raw) {
 		if mode == modeCreate {
 			d := detail(field, "invalid_type", "Field '%s' must be an object.", field)
@@ -162,18 +163,18 @@ func applyObject(cur map[string]any, field string, raw json.RawMessage, mode wri
 
 // applyMetadata handles the metadata object: mixins always, version only where
 // the DTO has it (updates). It returns the version precondition, if any.
-func applyMetadata(cur map[string]any, raw json.RawMessage, mode writeMode, allowVersion bool) (map[string]any, *int, []ErrorDetail) {
+func applyMetadata(cur map[string]any, raw json.RawMessage, mode writeMode, allowVersion bool) (map[string]any, *int, []errorDetail) {
 	if isNull(raw) {
 		if mode == modeCreate {
-			return cur, nil, []ErrorDetail{detail("metadata", "invalid_type", "Field 'metadata' must be an object.")}
+			return cur, nil, []errorDetail{detail("metadata", "invalid_type", "Field 'metadata' must be an object.")}
 		}
 		return cur, nil, nil // nothing to clear except mixin links, which stay (strict: metadata is not removable)
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return cur, nil, []ErrorDetail{detail("metadata", "invalid_type", "Field 'metadata' must be an object.")}
+		return cur, nil, []errorDetail{detail("metadata", "invalid_type", "Field 'metadata' must be an object.")}
 	}
-	var errs []ErrorDetail
+	var errs []errorDetail
 	var version *int
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		v := obj[k]
@@ -201,8 +202,30 @@ func applyMetadata(cur map[string]any, raw json.RawMessage, mode writeMode, allo
 	return cur, version, errs
 }
 
-func unknownField(field string) ErrorDetail {
+func unknownField(field string) errorDetail {
 	return detail(field, "unknown_field", "Unknown field '%s'.", field)
+}
+
+// lengthRule is a string property's minLength and maxLength in the contract.
+type lengthRule struct{ min, max int }
+
+// The lengths the contract states for string properties of request bodies. A
+// "" is a value like any other and must satisfy them, so it cannot clear such a
+// field (the customer id's 1-66 is checked with its pattern).
+var (
+	customerLengths = map[string]lengthRule{"preferredCurrency": {3, 3}}
+	// strict: country's two letters hold for the update DTO too, which states
+	// them only in prose.
+	addressLengths = map[string]lengthRule{"country": {2, 2}}
+)
+
+func checkLength(field, v string, rules map[string]lengthRule) *errorDetail {
+	r, ok := rules[field]
+	if n := utf8.RuneCountInString(v); !ok || n >= r.min && n <= r.max {
+		return nil
+	}
+	d := detail(field, "invalid_value", "Field '%s' must be %d to %d characters long.", field, r.min, r.max)
+	return &d
 }
 
 // Customer DTO field sets (customer-service.yml components.schemas).
@@ -271,10 +294,10 @@ type customerPatchResult struct {
 
 // applyCustomer applies body to c (a working copy) per DTO and mode and
 // validates every field; it returns every problem found.
-func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO, mode writeMode) (customerPatchResult, []ErrorDetail) {
+func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO, mode writeMode) (customerPatchResult, []errorDetail) {
 	var res customerPatchResult
-	var errs []ErrorDetail
-	add := func(d *ErrorDetail) {
+	var errs []errorDetail
+	add := func(d *errorDetail) {
 		if d != nil {
 			errs = append(errs, *d)
 		}
@@ -288,6 +311,9 @@ func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO
 		}
 		if get, ok := customerStringFields[k]; ok {
 			v, d := decodeString(k, raw)
+			if d == nil {
+				d = checkLength(k, v, customerLengths)
+			}
 			add(d)
 			if d == nil {
 				*get(c) = v
@@ -299,7 +325,7 @@ func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO
 			v, d := decodeString(k, raw)
 			add(d)
 			if d == nil && !customerIDRE.MatchString(v) {
-				add(&ErrorDetail{Field: "id", Type: "invalid_value", Message: "Field 'id' must match ^[\\w-]{1,66}$."})
+				add(&errorDetail{Field: "id", Type: "invalid_value", Message: "Field 'id' must match ^[\\w-]{1,66}$."})
 			}
 			res.id = v
 		case "password":
@@ -310,7 +336,7 @@ func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO
 			var b bool
 			if isNull(raw) || json.Unmarshal(raw, &b) != nil {
 				// strict: a flag cannot be "removed" by a merge patch.
-				add(&ErrorDetail{Field: k, Type: "invalid_type", Message: fmt.Sprintf("Field '%s' must be a boolean.", k)})
+				add(&errorDetail{Field: k, Type: "invalid_type", Message: fmt.Sprintf("Field '%s' must be a boolean.", k)})
 				continue
 			}
 			if k == "active" {
@@ -332,7 +358,7 @@ func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO
 			if !isNull(raw) {
 				// strict: a value must exist in the tenant's restriction list, and the
 				// emulated tenant has none configured.
-				add(&ErrorDetail{Field: "restriction", Type: "invalid_value",
+				add(&errorDetail{Field: "restriction", Type: "invalid_value",
 					Message: "Restriction is not in the tenant's list of valid restrictions."})
 			}
 		}
@@ -341,7 +367,7 @@ func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO
 	return res, errs
 }
 
-func applyB2B(c *Customer, raw json.RawMessage, mode writeMode) *ErrorDetail {
+func applyB2B(c *Customer, raw json.RawMessage, mode writeMode) *errorDetail {
 	if isNull(raw) {
 		if mode == modeCreate {
 			d := detail("b2b", "invalid_type", "Field 'b2b' must be an object.")
@@ -378,8 +404,8 @@ func applyB2B(c *Customer, raw json.RawMessage, mode writeMode) *ErrorDetail {
 }
 
 // validateCustomer checks the resulting profile.
-func validateCustomer(c *Customer, hadEmail bool) []ErrorDetail {
-	var errs []ErrorDetail
+func validateCustomer(c *Customer, hadEmail bool) []errorDetail {
+	var errs []errorDetail
 	switch {
 	case c.ContactEmail == "" && hadEmail:
 		errs = append(errs, detail("contactEmail", "invalid_value", "contactEmail cannot be unset once a value is present."))
@@ -429,8 +455,8 @@ var addressStringFields = map[string]func(*Address) *string{
 
 // applyAddress applies an Address_2 (POST, withID) or AddressUpdateDto body.
 // It returns the custom id (POST) and the version precondition (updates).
-func applyAddress(a *Address, body map[string]json.RawMessage, mode writeMode) (id string, version *int, errs []ErrorDetail) {
-	add := func(d *ErrorDetail) {
+func applyAddress(a *Address, body map[string]json.RawMessage, mode writeMode) (id string, version *int, errs []errorDetail) {
+	add := func(d *errorDetail) {
 		if d != nil {
 			errs = append(errs, *d)
 		}
@@ -439,6 +465,9 @@ func applyAddress(a *Address, body map[string]json.RawMessage, mode writeMode) (
 		raw := body[k]
 		if get, ok := addressStringFields[k]; ok {
 			v, d := decodeString(k, raw)
+			if d == nil {
+				d = checkLength(k, v, addressLengths)
+			}
 			add(d)
 			if d == nil {
 				*get(a) = v
@@ -455,20 +484,20 @@ func applyAddress(a *Address, body map[string]json.RawMessage, mode writeMode) (
 			add(d)
 			if d == nil && !customerIDRE.MatchString(v) {
 				// strict: the customer-number rule, as the spec gives none for address ids.
-				add(&ErrorDetail{Field: "id", Type: "invalid_value", Message: "Field 'id' must match ^[\\w-]{1,66}$."})
+				add(&errorDetail{Field: "id", Type: "invalid_value", Message: "Field 'id' must match ^[\\w-]{1,66}$."})
 			}
 			id = v
 		case "isDefault":
 			var b bool
 			if isNull(raw) || json.Unmarshal(raw, &b) != nil {
-				add(&ErrorDetail{Field: k, Type: "invalid_type", Message: "Field 'isDefault' must be a boolean."})
+				add(&errorDetail{Field: k, Type: "invalid_type", Message: "Field 'isDefault' must be a boolean."})
 				continue
 			}
 			a.IsDefault = b
 		case "tags":
 			var tags []string
 			if err := json.Unmarshal(raw, &tags); err != nil || tags == nil {
-				add(&ErrorDetail{Field: k, Type: "invalid_type", Message: "Field 'tags' must be an array of strings."})
+				add(&errorDetail{Field: k, Type: "invalid_type", Message: "Field 'tags' must be an array of strings."})
 				continue
 			}
 			a.Tags = nil

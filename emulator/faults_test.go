@@ -17,10 +17,10 @@ import (
 )
 
 // statuses runs n GETs and returns their status codes.
-func statuses(e *env, n int) []int {
+func statuses(t testing.TB, e *env, n int) []int {
 	out := make([]int, n)
 	for i := range out {
-		out[i] = e.do(e.client, req{method: "GET", path: "/customers"}).status
+		out[i] = e.do(t, e.client, req{method: "GET", path: "/customers"}).status
 	}
 	return out
 }
@@ -29,7 +29,7 @@ func TestFailRateIsDeterministic(t *testing.T) {
 	run := func() []int {
 		e := newEnv(t, Config{Seed: 42})
 		e.srv.SetFaults(0, 0.5, 0)
-		return statuses(e, 40)
+		return statuses(t, e, 40)
 	}
 	a, b := run(), run()
 	if !equalInts(a, b) {
@@ -62,15 +62,15 @@ func equalInts(a, b []int) bool {
 
 func TestFailedWriteLeavesStateUnchanged(t *testing.T) {
 	e := newEnv(t, Config{})
-	e.createCustomer("c1", map[string]any{"contactEmail": "c1@example.com"})
+	e.createCustomer(t, "c1", map[string]any{"contactEmail": "c1@example.com"})
 	before := mustJSON(t, e.srv.State())
 	e.srv.ResetStats()
 	e.srv.SetFaults(0, 1, 0)
-	res := e.do(e.client, req{method: "PATCH", path: "/customers/c1", body: map[string]any{"firstName": "X"}})
+	res := e.do(t, e.client, req{method: "PATCH", path: "/customers/c1", body: map[string]any{"firstName": "X"}})
 	if res.status != http.StatusServiceUnavailable {
 		t.Fatalf("status %d", res.status)
 	}
-	var em ErrorMessage
+	var em errorMessage
 	res.decode(t, &em)
 	if em.Status != 503 || em.Type != "service_unavailable" {
 		t.Errorf("body %s", res.body)
@@ -87,7 +87,7 @@ func TestDropAfterCommit(t *testing.T) {
 	e := newEnv(t, Config{})
 	e.srv.SetFaults(0, 0, 1)
 	// Reads are never dropped.
-	e.must(http.StatusOK, req{method: "GET", path: "/customers"})
+	e.must(t, http.StatusOK, req{method: "GET", path: "/customers"})
 	body, _ := json.Marshal(map[string]any{"contactEmail": "c1@example.com"})
 	hr, _ := http.NewRequest(http.MethodPut, e.base+"/customer/demo/customers/c1", bytes.NewReader(body))
 	hr.Header.Set("Content-Type", "application/json")
@@ -112,8 +112,8 @@ func TestDropAfterCommit(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, Config{})
 	e.srv.SetFaults(0.01, 0, 0) // burst 1, then one token per 100 s
-	e.must(http.StatusOK, req{method: "GET", path: "/customers"})
-	res := e.do(e.client, req{method: "GET", path: "/customers"})
+	e.must(t, http.StatusOK, req{method: "GET", path: "/customers"})
+	res := e.do(t, e.client, req{method: "GET", path: "/customers"})
 	if res.status != http.StatusTooManyRequests {
 		t.Fatalf("status %d, want 429", res.status)
 	}
@@ -121,13 +121,13 @@ func TestRateLimit(t *testing.T) {
 	if err != nil || ra < 1 {
 		t.Errorf("Retry-After %q", res.header.Get("Retry-After"))
 	}
-	var em ErrorMessage
+	var em errorMessage
 	res.decode(t, &em)
 	if em.Status != 429 || em.Type != "too_many_requests" {
 		t.Errorf("body %s", res.body)
 	}
 	// The token endpoint is exempt.
-	if tok := e.getToken(""); tok == "" {
+	if tok := e.getToken(t, ""); tok == "" {
 		t.Error("no token")
 	}
 	if s := e.srv.Stats(); s.TooMany != 1 {
@@ -153,15 +153,14 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func TestListenAndServeWritesState(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "state.json")
+// listen runs ListenAndServe on a free port until stop, which returns its error.
+func listen(t *testing.T, cfg Config, stateOut string) (base string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var logw syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- ListenAndServe(ctx, "127.0.0.1:0", Config{Tenant: "acme"}, out, &logw) }()
-
+	go func() { done <- ListenAndServe(ctx, "127.0.0.1:0", cfg, stateOut, &logw) }()
 	addrRE := regexp.MustCompile(`http://(\S+)`)
-	var base string
 	for range 500 { // wait for the listen line (not a timing assertion: it just polls)
 		if m := addrRE.FindStringSubmatch(logw.String()); m != nil {
 			base = "http://" + m[1]
@@ -173,11 +172,16 @@ func TestListenAndServeWritesState(t *testing.T) {
 		cancel()
 		t.Fatalf("no listen address in %q", logw.String())
 	}
-	e := &env{t: t, base: base, client: http.DefaultClient, loose: http.DefaultClient}
-	e.token = e.getToken("")
-	e.must(http.StatusCreated, req{method: "PUT", path: "/customer/acme/customers/k1", body: map[string]any{"contactEmail": "k1@example.com"}})
-	cancel()
-	if err := <-done; err != nil {
+	return base, func() error { cancel(); return <-done }
+}
+
+func TestListenAndServeWritesState(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "state.json")
+	base, stop := listen(t, Config{Tenant: "acme"}, out)
+	e := &env{base: base, client: http.DefaultClient, loose: http.DefaultClient}
+	e.token = e.getToken(t, "")
+	e.must(t, http.StatusCreated, req{method: "PUT", path: "/customer/acme/customers/k1", body: map[string]any{"contactEmail": "k1@example.com"}})
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(out)

@@ -16,8 +16,9 @@ import (
 // prefix mounts the API below a path, as the conventions ask (catches absolute-URL bugs).
 const prefix = "/emporix"
 
+// env is one emulator behind validating clients. Its helpers take the
+// calling test's t, so that a failure inside a subtest fails that subtest.
 type env struct {
-	t      *testing.T
 	srv    *Server
 	base   string       // server URL + prefix
 	client *http.Client // validates requests and responses
@@ -34,44 +35,43 @@ func newEnv(t *testing.T, cfg Config) *env {
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	e := &env{
-		t:      t,
 		srv:    srv,
 		base:   hs.URL + prefix,
 		client: &http.Client{Transport: v.Transport(t, hs.Client().Transport)},
 		loose:  &http.Client{Transport: v.TransportMode(t, hs.Client().Transport, apispec.ResponsesOnly)},
 	}
-	e.token = e.getToken("")
+	e.token = e.getToken(t, "")
 	return e
 }
 
-func (e *env) getToken(scope string) string {
-	e.t.Helper()
+func (e *env) getToken(t testing.TB, scope string) string {
+	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"demo-client"}, "client_secret": {"demo-secret"}}
 	if scope != "" {
 		form.Set("scope", scope)
 	}
-	res := e.form(e.client, form, nil)
+	res := e.form(t, e.client, form, nil)
 	if res.status != http.StatusOK {
-		e.t.Fatalf("token: %d %s", res.status, res.body)
+		t.Fatalf("token: %d %s", res.status, res.body)
 	}
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	res.decode(e.t, &tok)
+	res.decode(t, &tok)
 	return tok.AccessToken
 }
 
-func (e *env) form(c *http.Client, form url.Values, edit func(*http.Request)) result {
-	e.t.Helper()
+func (e *env) form(t testing.TB, c *http.Client, form url.Values, edit func(*http.Request)) result {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.base+"/oauth/token", strings.NewReader(form.Encode()))
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if edit != nil {
 		edit(req)
 	}
-	return e.send(c, req)
+	return e.send(t, c, req)
 }
 
 type result struct {
@@ -80,14 +80,14 @@ type result struct {
 	body   []byte
 }
 
-func (r result) decode(t *testing.T, v any) {
+func (r result) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
 }
 
-func (r result) jsonMap(t *testing.T) map[string]any {
+func (r result) jsonMap(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	r.decode(t, &m)
@@ -102,8 +102,8 @@ type req struct {
 	token        *string
 }
 
-func (e *env) do(c *http.Client, r req) result {
-	e.t.Helper()
+func (e *env) do(t testing.TB, c *http.Client, r req) result {
+	t.Helper()
 	path := r.path
 	if !strings.HasPrefix(path, "/customer/") {
 		path = "/customer/demo" + path
@@ -116,13 +116,13 @@ func (e *env) do(c *http.Client, r req) result {
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		body = bytes.NewReader(data)
 	}
 	hr, err := http.NewRequest(r.method, e.base+path, body)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if body != nil {
 		ct := r.ctype
@@ -138,54 +138,54 @@ func (e *env) do(c *http.Client, r req) result {
 	if tok != "" {
 		hr.Header.Set("Authorization", "Bearer "+tok)
 	}
-	return e.send(c, hr)
+	return e.send(t, c, hr)
 }
 
-func (e *env) send(c *http.Client, hr *http.Request) result {
-	e.t.Helper()
+func (e *env) send(t testing.TB, c *http.Client, hr *http.Request) result {
+	t.Helper()
 	resp, err := c.Do(hr)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", hr.Method, hr.URL, err)
+		t.Fatalf("%s %s: %v", hr.Method, hr.URL, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return result{status: resp.StatusCode, header: resp.Header, body: data}
 }
 
 // must runs r with the validating client and fails unless the status is want.
-func (e *env) must(want int, r req) result {
-	e.t.Helper()
-	res := e.do(e.client, r)
+func (e *env) must(t testing.TB, want int, r req) result {
+	t.Helper()
+	res := e.do(t, e.client, r)
 	if res.status != want {
-		e.t.Fatalf("%s %s: status %d, want %d; body %s", r.method, r.path, res.status, want, res.body)
+		t.Fatalf("%s %s: status %d, want %d; body %s", r.method, r.path, res.status, want, res.body)
 	}
 	return res
 }
 
 // createCustomer creates a customer via PUT and returns its number.
-func (e *env) createCustomer(n string, fields map[string]any) string {
-	e.t.Helper()
-	res := e.must(http.StatusCreated, req{method: http.MethodPut, path: "/customers/" + n, body: fields})
+func (e *env) createCustomer(t testing.TB, n string, fields map[string]any) string {
+	t.Helper()
+	res := e.must(t, http.StatusCreated, req{method: http.MethodPut, path: "/customers/" + n, body: fields})
 	var out struct{ ID string }
-	res.decode(e.t, &out)
+	res.decode(t, &out)
 	return out.ID
 }
 
-func (e *env) addAddress(n string, fields map[string]any) string {
-	e.t.Helper()
-	res := e.must(http.StatusCreated, req{method: http.MethodPost, path: "/customers/" + n + "/addresses", body: fields})
+func (e *env) addAddress(t testing.TB, n string, fields map[string]any) string {
+	t.Helper()
+	res := e.must(t, http.StatusCreated, req{method: http.MethodPost, path: "/customers/" + n + "/addresses", body: fields})
 	var out struct{ ID string }
-	res.decode(e.t, &out)
+	res.decode(t, &out)
 	return out.ID
 }
 
 func ptr[T any](v T) *T { return &v }
 
 // jsonEq compares a body with an expected JSON document semantically.
-func jsonEq(t *testing.T, got []byte, want string) {
+func jsonEq(t testing.TB, got []byte, want string) {
 	t.Helper()
 	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {

@@ -24,7 +24,12 @@ func ListenAndServe(ctx context.Context, addr string, cfg Config, stateOut strin
 	if err != nil {
 		return fmt.Errorf("emulator: listen on %s: %w", addr, err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: min(10*time.Second, srv.cfg.ReadTimeout),
+		ReadTimeout:       srv.cfg.ReadTimeout,
+		IdleTimeout:       srv.cfg.IdleTimeout,
+	}
 	fmt.Fprintf(logw, "emporix emulator listening on http://%s (tenant %q, client id %q)\n",
 		ln.Addr(), srv.cfg.Tenant, srv.cfg.ClientID)
 

@@ -7,32 +7,32 @@ import (
 	"strings"
 )
 
-// Query is a parsed q parameter: terms ANDed together.
-type Query []Term
+// query is a parsed q parameter: terms ANDed together.
+type query []queryTerm
 
-// Term matches one field against a set of alternatives (ORed).
-type Term struct {
+// queryTerm matches one field against a set of alternatives (ORed).
+type queryTerm struct {
 	Field string
-	Alts  []Alt
+	Alts  []queryAlt
 }
 
-// Alt is one alternative: an exact value or a presence predicate.
-type Alt struct {
+// queryAlt is one alternative: an exact value or a presence predicate.
+type queryAlt struct {
 	Value string
 	// Pred is "", "null", "exists" or "missing" (unquoted keywords only).
 	Pred string
 }
 
-// QueryError is a q syntax or field error (answered with 400).
-type QueryError struct {
+// queryError is a q syntax or field error (answered with 400).
+type queryError struct {
 	Pos int
 	Msg string
 }
 
-func (e *QueryError) Error() string { return fmt.Sprintf("invalid q at offset %d: %s", e.Pos, e.Msg) }
+func (e *queryError) Error() string { return fmt.Sprintf("invalid q at offset %d: %s", e.Pos, e.Msg) }
 
 // queryFields maps q field names to accessors. Values are compared exactly and
-// case-sensitively (strict reading of API-NOTES Q3).
+// case-sensitively (strict: the docs leave case sensitivity open).
 var queryFields = map[string]func(*Customer) string{
 	"id":                        func(c *Customer) string { return c.CustomerNumber },
 	"customerNumber":            func(c *Customer) string { return c.CustomerNumber },
@@ -62,7 +62,7 @@ func b2bID(c *Customer) string {
 	return c.B2B.CompanyRegistrationID
 }
 
-// ParseQuery parses the subset of the Emporix q language the emulator supports:
+// parseQuery parses the subset of the Emporix q language the emulator supports:
 //
 //	q     = term { " " term }
 //	term  = field ":" value
@@ -72,9 +72,9 @@ func b2bID(c *Customer) string {
 // predicates. Regex (~) and range (>=, <) forms are refused with an error:
 // the emulator does not implement them and silently matching nothing would
 // hide the client's mistake.
-func ParseQuery(q string) (Query, error) {
+func parseQuery(q string) (query, error) {
 	p := &qparser{s: q}
-	var out Query
+	var out query
 	for {
 		p.skipSpace()
 		if p.eof() {
@@ -90,7 +90,7 @@ func ParseQuery(q string) (Query, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, &QueryError{0, "empty query"}
+		return nil, &queryError{0, "empty query"}
 	}
 	return out, nil
 }
@@ -103,7 +103,7 @@ type qparser struct {
 func (p *qparser) eof() bool { return p.i >= len(p.s) }
 
 func (p *qparser) errf(format string, args ...any) error {
-	return &QueryError{p.i, fmt.Sprintf(format, args...)}
+	return &queryError{p.i, fmt.Sprintf(format, args...)}
 }
 
 func (p *qparser) skipSpace() {
@@ -112,31 +112,31 @@ func (p *qparser) skipSpace() {
 	}
 }
 
-func (p *qparser) term() (Term, error) {
+func (p *qparser) term() (queryTerm, error) {
 	start := p.i
 	for !p.eof() && isFieldChar(p.s[p.i]) {
 		p.i++
 	}
 	field := p.s[start:p.i]
 	if field == "" {
-		return Term{}, p.errf("expected a field name")
+		return queryTerm{}, p.errf("expected a field name")
 	}
 	if p.eof() || p.s[p.i] != ':' {
-		return Term{}, p.errf("expected ':' after field %q", field)
+		return queryTerm{}, p.errf("expected ':' after field %q", field)
 	}
 	if _, ok := queryFields[field]; !ok {
-		return Term{}, &QueryError{start, fmt.Sprintf("unknown field %q", field)}
+		return queryTerm{}, &queryError{start, fmt.Sprintf("unknown field %q", field)}
 	}
 	p.i++
 	if p.eof() {
-		return Term{}, p.errf("missing value for field %q", field)
+		return queryTerm{}, p.errf("missing value for field %q", field)
 	}
 	if p.s[p.i] == '(' {
 		alts, err := p.list()
-		return Term{Field: field, Alts: alts}, err
+		return queryTerm{Field: field, Alts: alts}, err
 	}
 	a, err := p.value(" ")
-	return Term{Field: field, Alts: []Alt{a}}, err
+	return queryTerm{Field: field, Alts: []queryAlt{a}}, err
 }
 
 func isFieldChar(c byte) bool {
@@ -144,9 +144,9 @@ func isFieldChar(c byte) bool {
 }
 
 // list parses "(a,b)" or "(a OR b)".
-func (p *qparser) list() ([]Alt, error) {
+func (p *qparser) list() ([]queryAlt, error) {
 	p.i++ // (
-	var alts []Alt
+	var alts []queryAlt
 	for {
 		p.skipSpace()
 		a, err := p.value(" ,)")
@@ -172,28 +172,28 @@ func (p *qparser) list() ([]Alt, error) {
 }
 
 // value parses a quoted or bare value; stop lists the bytes ending a bare value.
-func (p *qparser) value(stop string) (Alt, error) {
+func (p *qparser) value(stop string) (queryAlt, error) {
 	if p.eof() {
-		return Alt{}, p.errf("missing value")
+		return queryAlt{}, p.errf("missing value")
 	}
 	if p.s[p.i] == '"' {
 		p.i++
 		var b strings.Builder
 		for {
 			if p.eof() {
-				return Alt{}, p.errf("unterminated quoted value")
+				return queryAlt{}, p.errf("unterminated quoted value")
 			}
 			c := p.s[p.i]
 			p.i++
 			switch c {
 			case '\\':
 				if p.eof() {
-					return Alt{}, p.errf("dangling backslash")
+					return queryAlt{}, p.errf("dangling backslash")
 				}
 				b.WriteByte(p.s[p.i])
 				p.i++
 			case '"':
-				return Alt{Value: b.String()}, nil
+				return queryAlt{Value: b.String()}, nil
 			default:
 				b.WriteByte(c)
 			}
@@ -202,29 +202,29 @@ func (p *qparser) value(stop string) (Alt, error) {
 	start := p.i
 	for !p.eof() && !strings.ContainsRune(stop, rune(p.s[p.i])) {
 		if c := p.s[p.i]; c == '"' || c == '(' || c == ')' && !strings.Contains(stop, ")") {
-			return Alt{}, p.errf("unexpected %q in value", c)
+			return queryAlt{}, p.errf("unexpected %q in value", c)
 		}
 		p.i++
 	}
 	v := p.s[start:p.i]
 	switch {
 	case v == "":
-		return Alt{}, p.errf("missing value")
+		return queryAlt{}, p.errf("missing value")
 	case strings.HasPrefix(v, "~"):
-		return Alt{}, &QueryError{start, "regex values (~) are not supported by the emulator"}
+		return queryAlt{}, &queryError{start, "regex values (~) are not supported by the emulator"}
 	case strings.ContainsAny(v[:1], "<>"):
-		return Alt{}, &QueryError{start, "range values are not supported by the emulator"}
+		return queryAlt{}, &queryError{start, "range values are not supported by the emulator"}
 	case slices.Contains([]string{"null", "exists", "missing"}, v):
-		return Alt{Pred: v}, nil
+		return queryAlt{Pred: v}, nil
 	}
-	return Alt{Value: v}, nil
+	return queryAlt{Value: v}, nil
 }
 
-// Match reports whether c satisfies every term.
-func (q Query) Match(c *Customer) bool {
+// match reports whether c satisfies every term.
+func (q query) match(c *Customer) bool {
 	for _, t := range q {
 		v := queryFields[t.Field](c)
-		if !slices.ContainsFunc(t.Alts, func(a Alt) bool {
+		if !slices.ContainsFunc(t.Alts, func(a queryAlt) bool {
 			switch a.Pred {
 			case "null", "missing":
 				return v == ""

@@ -8,15 +8,15 @@ import (
 func TestParseQuery(t *testing.T) {
 	tests := []struct {
 		q    string
-		want Query
+		want query
 		err  bool
 	}{
-		{q: `id:123`, want: Query{{Field: "id", Alts: []Alt{{Value: "123"}}}}},
-		{q: `contactEmail:"a b\"c\\d"`, want: Query{{Field: "contactEmail", Alts: []Alt{{Value: `a b"c\d`}}}}},
-		{q: `id:(a, "b c",d)`, want: Query{{Field: "id", Alts: []Alt{{Value: "a"}, {Value: "b c"}, {Value: "d"}}}}},
-		{q: `type:("CUSTOMER" OR missing)`, want: Query{{Field: "type", Alts: []Alt{{Value: "CUSTOMER"}, {Pred: "missing"}}}}},
-		{q: ` firstName:John  lastName:Doe `, want: Query{{Field: "firstName", Alts: []Alt{{Value: "John"}}}, {Field: "lastName", Alts: []Alt{{Value: "Doe"}}}}},
-		{q: `company:"null"`, want: Query{{Field: "company", Alts: []Alt{{Value: "null"}}}}},
+		{q: `id:123`, want: query{{Field: "id", Alts: []queryAlt{{Value: "123"}}}}},
+		{q: `contactEmail:"a b\"c\\d"`, want: query{{Field: "contactEmail", Alts: []queryAlt{{Value: `a b"c\d`}}}}},
+		{q: `id:(a, "b c",d)`, want: query{{Field: "id", Alts: []queryAlt{{Value: "a"}, {Value: "b c"}, {Value: "d"}}}}},
+		{q: `type:("CUSTOMER" OR missing)`, want: query{{Field: "type", Alts: []queryAlt{{Value: "CUSTOMER"}, {Pred: "missing"}}}}},
+		{q: ` firstName:John  lastName:Doe `, want: query{{Field: "firstName", Alts: []queryAlt{{Value: "John"}}}, {Field: "lastName", Alts: []queryAlt{{Value: "Doe"}}}}},
+		{q: `company:"null"`, want: query{{Field: "company", Alts: []queryAlt{{Value: "null"}}}}},
 		{q: ``, err: true},
 		{q: `John`, err: true},
 		{q: `shoe:1`, err: true},
@@ -31,13 +31,13 @@ func TestParseQuery(t *testing.T) {
 		{q: `id:"a"b`, err: true},
 	}
 	for _, tt := range tests {
-		got, err := ParseQuery(tt.q)
+		got, err := parseQuery(tt.q)
 		if (err != nil) != tt.err {
-			t.Errorf("ParseQuery(%q) error = %v, want error %v", tt.q, err, tt.err)
+			t.Errorf("parseQuery(%q) error = %v, want error %v", tt.q, err, tt.err)
 			continue
 		}
 		if !tt.err && !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseQuery(%q) = %+v, want %+v", tt.q, got, tt.want)
+			t.Errorf("parseQuery(%q) = %+v, want %+v", tt.q, got, tt.want)
 		}
 	}
 }
@@ -47,18 +47,18 @@ func FuzzParseQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		got, err := ParseQuery(q)
+		got, err := parseQuery(q)
 		if err != nil {
 			return
 		}
 		if len(got) == 0 {
-			t.Fatalf("ParseQuery(%q) = empty query without error", q)
+			t.Fatalf("parseQuery(%q) = empty query without error", q)
 		}
 		for _, term := range got {
 			if _, ok := queryFields[term.Field]; !ok || len(term.Alts) == 0 {
-				t.Fatalf("ParseQuery(%q) gave invalid term %+v", q, term)
+				t.Fatalf("parseQuery(%q) gave invalid term %+v", q, term)
 			}
 		}
-		got.Match(&Customer{CustomerNumber: "1"}) // must not panic
+		got.match(&Customer{CustomerNumber: "1"}) // must not panic
 	})
 }

@@ -16,6 +16,7 @@ import (
 const (
 	errorBody = "ErrorMessage"   // the customer service error body
 	oauthBody = "RFC 6749 error" // {"error": ..., "error_description": ...}
+	faultBody = "gateway fault"  // the 401 body: {"fault": {"faultstring": ...}}
 )
 
 // allowance is a status the contract does not document for an operation but
@@ -56,11 +57,13 @@ var allowList = []allowance{
 		"RFC 6749 section 5.2 invalid_client for wrong client credentials"},
 }
 
-// noRoute lists the statuses accepted for requests the contract has no
-// operation for (only sent deliberately, with ResponsesOnly).
-var noRoute = map[string]int{
-	routers.ErrPathNotFound.Error():     http.StatusNotFound,         // a path the contract does not know
-	routers.ErrMethodNotAllowed.Error(): http.StatusMethodNotAllowed, // a known path, another method (with Allow)
+// noRoute lists the answers accepted for requests the contract has no
+// operation for (only sent deliberately, with ResponsesOnly): the gateway
+// authenticates before it routes (401), then a path the contract does not know
+// is 404 and a known path with another method 405 with Allow.
+var noRoute = map[string]map[int]string{
+	routers.ErrPathNotFound.Error():     {http.StatusNotFound: errorBody, http.StatusUnauthorized: faultBody},
+	routers.ErrMethodNotAllowed.Error(): {http.StatusMethodNotAllowed: errorBody, http.StatusUnauthorized: faultBody},
 }
 
 // expandAllowList resolves allowList to operationId → status → allowance. An
@@ -131,13 +134,17 @@ func (v *Validator) Allowed(operationID string) map[int]string {
 
 func (v *Validator) checkNoRoute(routeErr error, resp *http.Response, body []byte) error {
 	var re *routers.RouteError
-	if !errors.As(routeErr, &re) || noRoute[re.Reason] != resp.StatusCode {
+	kind := ""
+	if errors.As(routeErr, &re) {
+		kind = noRoute[re.Reason][resp.StatusCode]
+	}
+	if kind == "" {
 		return fmt.Errorf("status %d for a request the spec has no operation for (%v)", resp.StatusCode, routeErr)
 	}
 	if resp.StatusCode == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
 		return errors.New("405 without an Allow header")
 	}
-	return v.checkAllowedBody(errorBody, resp, body)
+	return v.checkAllowedBody(kind, resp, body)
 }
 
 // checkAllowedBody checks the body of an allow-listed status.
@@ -150,6 +157,12 @@ func (v *Validator) checkAllowedBody(kind string, resp *http.Response, body []by
 		return fmt.Errorf("allow-listed status %d: body is not JSON: %w", resp.StatusCode, err)
 	}
 	switch kind {
+	case faultBody:
+		m, _ := val.(map[string]any)
+		if f, ok := m["fault"].(map[string]any); !ok || f["faultstring"] == nil {
+			return fmt.Errorf("status %d: want a gateway fault body", resp.StatusCode)
+		}
+		return nil
 	case oauthBody:
 		m, _ := val.(map[string]any)
 		if s, ok := m["error"].(string); !ok || s == "" {

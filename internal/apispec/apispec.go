@@ -252,11 +252,12 @@ func (v *Validator) requestInput(req *http.Request) (*openapi3filter.RequestVali
 
 // findRoute is router.FindRoute, except that a match with an empty path
 // parameter (the legacy router lets "/customers" match ".../customers/{n}") is
-// no match: the path is then known for other methods (405) or not at all (404).
+// no match, and that a miss tells a path known for other methods (405) from an
+// unknown one (404).
 func findRoute(router routers.Router, req *http.Request) (*routers.Route, map[string]string, error) {
 	route, params, err := router.FindRoute(req)
-	if err != nil || !hasEmpty(params) {
-		return route, params, err
+	if err == nil && !hasEmpty(params) {
+		return route, params, nil
 	}
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		if m == req.Method {
