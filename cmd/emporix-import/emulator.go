@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,7 @@ func newEmulatorCmd(_, stderr io.Writer) *cobra.Command {
 in the foreground until interrupted. On exit the state is dumped to --state-out.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Scopes = splitScopes(cfg.Scopes)
 			return emulator.ListenAndServe(cmd.Context(), addr, cfg, stateOut, stderr)
 		},
 	}
@@ -31,6 +33,7 @@ in the foreground until interrupted. On exit the state is dumped to --state-out.
 	f.StringVar(&cfg.Tenant, "tenant", def.Tenant, "tenant name")
 	f.StringVar(&cfg.ClientID, "client-id", def.ClientID, "OAuth client id")
 	f.StringVar(&cfg.ClientSecret, "client-secret", def.ClientSecret, "OAuth client secret (emulator only: a test credential)")
+	f.StringSliceVar(&cfg.Scopes, "scopes", def.Scopes, "scopes assigned to the client (comma- or space-separated); every token carries all of them")
 	f.DurationVar(&cfg.Latency, "latency", 0, "latency added to every request")
 	f.Float64Var(&cfg.Rate, "rate", 0, "requests/s beyond which the emulator answers 429 with Retry-After (0 = unlimited)")
 	f.Float64Var(&cfg.FailRate, "fail-rate", 0, "probability of a 503 (request not applied)")
@@ -40,4 +43,13 @@ in the foreground until interrupted. On exit the state is dumped to --state-out.
 	f.Int64Var(&cfg.Seed, "seed", 1, "random seed for fault injection")
 	f.StringVar(&stateOut, "state-out", "", "write the tenant state as JSON to this file on exit")
 	return cmd
+}
+
+// splitScopes also accepts space-separated scopes (the OAuth form's spelling).
+func splitScopes(in []string) []string {
+	var out []string
+	for _, s := range in {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
 }

@@ -390,9 +390,10 @@ func TestAuthorisationRefusals(t *testing.T) {
 			wantErr: []string{"connection check", "403", "User not authorized"},
 		},
 		{
-			// A server may issue fewer scopes than requested: reads work, the
-			// first write is refused and the run stops.
+			// A client assigned the read scope only (and asking for it): reads
+			// work, the first write is refused and the run stops.
 			name:    "token with the read scope only",
+			cfg:     emulator.Config{Scopes: []string{emulator.ScopeCustomerRead}},
 			opts:    secOptions{grantScope: emulator.ScopeCustomerRead},
 			wantErr: []string{"403", "User not authorized"},
 			report:  true,
