@@ -284,8 +284,8 @@ func (b *Binder) Map(r sheet.Row) *Row {
 		case v.err != nil:
 			fail(bf, "%v", v.err)
 			keyFailed = keyFailed || i == b.key
-		case v.clear && (field == MatchCustomerNumber || field == MatchContactEmail):
-			fail(bf, "%s cannot be cleared", field)
+		case v.clear && clearRefusal(field, false) != "":
+			fail(bf, "%s cannot be cleared: %s", field, clearRefusal(field, false))
 			keyFailed = keyFailed || i == b.key
 		case v.clear:
 			row.Customer[field] = Value{Clear: true}
@@ -313,9 +313,9 @@ func (b *Binder) Map(r sheet.Row) *Row {
 			case v.err != nil:
 				fail(bf, "%v", v.err)
 				nameFailed = nameFailed || field == "contactName"
-			case v.clear && field == "contactName":
-				fail(bf, "address.contactName cannot be cleared")
-				nameFailed = true
+			case v.clear && clearRefusal(field, true) != "":
+				fail(bf, "address.%s cannot be cleared: %s", field, clearRefusal(field, true))
+				nameFailed = nameFailed || field == "contactName"
 			case v.clear:
 				setField(&a, len(block), field, Value{Clear: true})
 			case bf.spec.isTags():

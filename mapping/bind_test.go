@@ -235,20 +235,75 @@ addresses:
 `)
 	b := mustBind(t, m, []string{"Nr", "Mail", "Firma", "Gesperrt", "Name", "Str", "Tags"})
 	r := b.Map(sheet.Row{Num: 3, Cells: []string{"C1", "#clear", " #clear ", "#clear", "N", "#clear", "#clear"}})
-	if want := []string{`row 3, column "Mail": contactEmail cannot be cleared`}; !slices.Equal(r.Errors, want) {
-		t.Errorf("Errors = %q", r.Errors)
+	// Fields whose schema takes "" are cleared; the others cannot be.
+	if want := []string{
+		`row 3, column "Mail": contactEmail cannot be cleared: the API does not allow unsetting it once set`,
+		`row 3, column "Gesperrt": onHold cannot be cleared: it is a boolean, not a text`,
+		`row 3, column "Tags": address.tags cannot be cleared: tags are removed with --tags replace`,
+	}; !slices.Equal(r.Errors, want) {
+		t.Errorf("Errors\n got %q\nwant %q", r.Errors, want)
 	}
-	if want := (Fields{"customerNumber": {S: "C1"}, "company": {Clear: true}, "onHold": {Clear: true}}); !reflect.DeepEqual(r.Customer, want) {
+	if want := (Fields{"customerNumber": {S: "C1"}, "company": {Clear: true}}); !reflect.DeepEqual(r.Customer, want) {
 		t.Errorf("Customer = %v", r.Customer)
 	}
-	if want := []Address{{Fields: Fields{"contactName": {S: "N"}, "street": {Clear: true}, "tags": {Clear: true}}}}; !reflect.DeepEqual(r.Addresses, want) {
+	if want := []Address{{Fields: Fields{"contactName": {S: "N"}, "street": {Clear: true}}}}; !reflect.DeepEqual(r.Addresses, want) {
 		t.Errorf("Addresses = %+v", r.Addresses)
 	}
 
 	r = b.Map(sheet.Row{Num: 4, Cells: []string{"#clear", "", "", "", "#clear", "", ""}})
 	want := []string{
-		`row 4, column "Nr": customerNumber cannot be cleared`,
-		`row 4, column "Name": address.contactName cannot be cleared`,
+		`row 4, column "Nr": customerNumber cannot be cleared: it identifies the customer`,
+		`row 4, column "Name": address.contactName cannot be cleared: an address requires it`,
+	}
+	if !slices.Equal(r.Errors, want) {
+		t.Errorf("Errors\n got %q\nwant %q", r.Errors, want)
+	}
+}
+
+// TestClearRefusalFollowsTheContract: a clear sends "", so exactly the fields
+// whose schema refuses an empty string (a minimum length, a required field, a
+// non-string type) cannot be cleared.
+func TestClearRefusalFollowsTheContract(t *testing.T) {
+	tests := []struct {
+		field   string
+		address bool
+		refused bool
+	}{
+		{"preferredCurrency", false, true}, // minLength 3
+		{"contactEmail", false, true},      // cannot be unset once present
+		{"customerNumber", false, true},
+		{"active", false, true},
+		{"onHold", false, true},
+		{"company", false, false},
+		{"title", false, false},
+		{"preferredLanguage", false, false},
+		{"b2b.companyRegistrationId", false, false},
+		{"country", true, true}, // minLength 2
+		{"contactName", true, true},
+		{"isDefault", true, true},
+		{"tags", true, true},
+		{"street", true, false},
+		{"zipCode", true, false},
+		{"state", true, false},
+	}
+	for _, tt := range tests {
+		if got := clearRefusal(tt.field, tt.address) != ""; got != tt.refused {
+			t.Errorf("clearRefusal(%s, address=%v) refused = %v, want %v", tt.field, tt.address, got, tt.refused)
+		}
+	}
+	m := mustParse(t, `clear_token: "-"
+customer:
+  customerNumber: Nr
+  preferredCurrency: Cur
+addresses:
+  - contactName: Name
+    country: Land
+`)
+	b := mustBind(t, m, []string{"Nr", "Cur", "Name", "Land"})
+	r := b.Map(sheet.Row{Num: 7, Cells: []string{"C1", "-", "N", "-"}})
+	want := []string{
+		`row 7, column "Cur": preferredCurrency cannot be cleared: the API requires a 3-letter code (minLength 3)`,
+		`row 7, column "Land": address.country cannot be cleared: the API requires a 2-letter code (minLength 2)`,
 	}
 	if !slices.Equal(r.Errors, want) {
 		t.Errorf("Errors\n got %q\nwant %q", r.Errors, want)

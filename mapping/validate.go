@@ -42,6 +42,38 @@ func validatorFor(field string, address bool) validator {
 	return nil
 }
 
+// clearRefusal says why the clear token cannot clear a customer field
+// (address=false) or an address field (address=true), or "" when it can. A
+// clear sends "" (the API's strings are not nullable), so only fields whose
+// schema accepts an empty string can be cleared; the others would be refused
+// by a real tenant with 400.
+func clearRefusal(field string, address bool) string {
+	if address {
+		switch field {
+		case "contactName":
+			return "an address requires it"
+		case "country":
+			return "the API requires a 2-letter code (minLength 2)"
+		case "isDefault":
+			return "it is a boolean, not a text"
+		case "tags":
+			return "tags are removed with --tags replace"
+		}
+		return ""
+	}
+	switch field {
+	case "customerNumber":
+		return "it identifies the customer"
+	case "contactEmail":
+		return "the API does not allow unsetting it once set"
+	case "preferredCurrency":
+		return "the API requires a 3-letter code (minLength 3)"
+	case "active", "onHold":
+		return "it is a boolean, not a text"
+	}
+	return ""
+}
+
 // validCustomerNumber checks ^[\w-]{1,66}$ (RE2 \w is ASCII) without a regexp:
 // it runs on every row.
 func validCustomerNumber(s string) (string, error) {
