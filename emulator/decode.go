@@ -225,6 +225,9 @@ func checkLength(field, v string, rules map[string]lengthRule) *errorDetail {
 		return nil
 	}
 	d := detail(field, "invalid_value", "Field '%s' must be %d to %d characters long.", field, r.min, r.max)
+	if r.min == r.max {
+		d = detail(field, "invalid_value", "Field '%s' must be exactly %d characters long.", field, r.min)
+	}
 	return &d
 }
 
