@@ -438,7 +438,7 @@ func TestPatchSemantics(t *testing.T) {
 	if b, _ := json.Marshal(c["mixins"]); string(b) != `{"loyalty":{"level":"gold"}}` {
 		t.Errorf("mixins = %s", b)
 	}
-	// PUT keeps omitted fields (SPEC §7) and clears fields sent as "".
+	// PUT keeps omitted fields (the tutorial relies on it) and clears fields sent as "".
 	e.do(t, e.loose, req{method: "PUT", path: "/customers/c1", body: map[string]any{"firstName": "", "title": "DR"}})
 	c = e.must(t, 200, req{method: "GET", path: "/customers/c1"}).jsonMap(t)
 	if _, ok := c["firstName"]; ok || c["lastName"] != "B" || c["title"] != "DR" {
