@@ -64,12 +64,12 @@ func TestRequestConstraintsFromContract(t *testing.T) {
 	e.addAddress(t, "c1", map[string]any{"contactName": "X", "id": "a1"})
 	// A valid body per operation, to which one bad property is added.
 	bases := map[string]map[string]any{
-		"POST-customer-tenant-create-customer":         {"contactEmail": "n@example.com"},
-		"PUT-customer-tenant-update-customer":          {},
-		"PATCH-customer-tenant-update-customer":        {},
-		"POST-customer-tenant-search":                  {},
-		"POST-customer-tenant-add-customer-address":    {"contactName": "Y"},
-		"PUT-customer-tenant-update-customer-address":  {},
+		"POST-customer-tenant-create-customer":          {"contactEmail": "n@example.com"},
+		"PUT-customer-tenant-update-customer":           {},
+		"PATCH-customer-tenant-update-customer":         {},
+		"POST-customer-tenant-search":                   {},
+		"POST-customer-tenant-add-customer-address":     {"contactName": "Y"},
+		"PUT-customer-tenant-update-customer-address":   {},
 		"PATCH-customer-tenant-update-customer-address": {},
 	}
 	paths := map[string]string{"{tenant}": "demo", "{customerNumber}": "c1", "{addressId}": "a1"}
