@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -42,11 +43,14 @@ type Validator struct {
 	errorSchema *openapi3.Schema             // ErrorMessage
 }
 
+// shared is built once per test binary: a Validator is read-only after New.
+var shared = sync.OnceValues(New)
+
 // Load returns a Validator for the repository's copy of the contract. It never
 // skips: the copy is part of the repository.
 func Load(tb testing.TB) *Validator {
 	tb.Helper()
-	v, err := New()
+	v, err := shared()
 	if err != nil {
 		tb.Fatalf("apispec: %v", err)
 	}
@@ -82,7 +86,7 @@ func New() (*Validator, error) {
 }
 
 // CustomerDoc returns the loaded customer service document (for tests that
-// derive cases from the contract). Callers must not modify it.
+// derive cases from the contract). It is shared: callers must not modify it.
 func (v *Validator) CustomerDoc() *openapi3.T { return v.customerDoc }
 
 func loadDoc(name string, data []byte) (*openapi3.T, error) {
