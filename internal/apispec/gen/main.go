@@ -60,7 +60,26 @@ func run(src, out string, check bool) error {
 	if check {
 		return nil
 	}
-	return os.WriteFile(filepath.Join(out, "SOURCES"), []byte(sourcesText(notes)), 0o644)
+	return writeSources(filepath.Join(out, "SOURCES"), sourcesText(notes))
+}
+
+// writeSources writes the SOURCES note unless only its commit line would
+// change, so that regenerating an unchanged copy leaves the tree clean.
+func writeSources(path, text string) error {
+	if cur, err := os.ReadFile(path); err == nil && withoutCommit(string(cur)) == withoutCommit(text) {
+		return nil
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+func withoutCommit(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "Generated at emporix-import commit ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // repoRelative names p relative to the repository root (two levels above
@@ -90,7 +109,7 @@ func sourcesText(notes []string) string {
 		"Facts only: descriptions, summaries, examples, tags and comments removed.\n\n" +
 		strings.Join(notes, "\n") + "\n\n" +
 		"Upstream: github.com/emporix/api-references (Customer Service tenant-managed and OAuth Service api.yml).\n" +
-		"Generated at emporix-import commit " + commit + ".\n" +
+		"Generated at emporix-import commit " + commit + " (the commit before the copy was written).\n" +
 		"Fixes applied by the generator: " + strings.Join(fixNames(), "; ") + ".\n"
 }
 
