@@ -2,6 +2,7 @@ package importer
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/emporix-import/emporix-import/emporix"
@@ -214,4 +215,77 @@ func TestDecideAddresses(t *testing.T) {
 			t.Errorf("plan writes: %+v %+v", p, p.Addresses[0])
 		}
 	})
+}
+
+func TestDecideKnowableFailures(t *testing.T) {
+	cur := &emporix.Customer{CustomerNumber: "C1", ContactEmail: "a@example.com", FirstName: "Ann", LastName: "Lee", Company: "ACME"}
+	tests := []struct {
+		name string
+		cust mapping.Fields
+		cur  *emporix.Customer
+		want string // substring of the problem; "" = none
+	}{
+		{"create without e-mail", mapping.Fields{"customerNumber": val("C1")}, nil, "contactEmail is required"},
+		{"update without e-mail is fine", mapping.Fields{"customerNumber": val("C1"), "firstName": val("Anna")}, cur, ""},
+		{"new B2B customer without names", mapping.Fields{"customerNumber": val("C1"), "contactEmail": val("a@example.com"),
+			"b2b.companyRegistrationId": val("ATU1"), "firstName": val("Ann")}, nil, "missing: lastName, company"},
+		{"B2B on an existing customer that has the names", mapping.Fields{"customerNumber": val("C1"),
+			"b2b.companyRegistrationId": val("ATU1")}, cur, ""},
+		{"B2B while the file clears company", mapping.Fields{"customerNumber": val("C1"),
+			"b2b.companyRegistrationId": val("ATU1"), "company": clearV}, cur, "missing: company"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Decide(group(tt.cust), tt.cur, Policy{})
+			got := strings.Join(p.Invalid, "; ")
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("Invalid = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecideAddressGuards(t *testing.T) {
+	cust := mapping.Fields{"customerNumber": val("C1"), "contactEmail": val("a@example.com")}
+	cur := &emporix.Customer{CustomerNumber: "C1", Addresses: []emporix.Address{{ID: "a1", ContactName: "X", City: "Y", Country: "DE"}}}
+	pol := Policy{HasAddresses: true, ReplaceAddresses: true}
+	t.Run("blank address cells never delete", func(t *testing.T) {
+		if p := Decide(group(cust), cur, pol); p.Delete != nil {
+			t.Errorf("Delete = %v", p.Delete)
+		}
+	})
+	t.Run("a block with only contactName, tags and isDefault is not an address", func(t *testing.T) {
+		only := addr([]string{"BILLING"}, "contactName", "Anna", "isDefault", "true")
+		p := Decide(group(cust, []mapping.Address{only}), cur, pol)
+		if len(p.Addresses) != 0 || p.Delete != nil {
+			t.Errorf("addresses %+v, delete %v", p.Addresses, p.Delete)
+		}
+	})
+}
+
+func TestChangeEntries(t *testing.T) {
+	cur := &emporix.Customer{CustomerNumber: "C1", ContactEmail: "a@example.com", FirstName: "Jon", Active: ptr(false),
+		Addresses: []emporix.Address{{ID: "a1", ContactName: "Anna Schmidt", Street: "Torstraße", StreetNumber: "1", ZipCode: "10119", City: "Berlin", Country: "DE"}}}
+	cust := mapping.Fields{"customerNumber": val("C1"), "firstName": val("John"), "active": val("true")}
+	moved := addr([]string{"BILLING"}, "contactName", "Anna Schmidt", "street", "Torstraße", "streetNumber", "1", "zipCode", "10119", "city", "Berlin", "country", "DE")
+	p := Decide(group(cust, []mapping.Address{moved}), cur, Policy{})
+	if got := p.profileChanges(); !reflect.DeepEqual(got, []string{`firstName: "Jon" → "John"`}) {
+		t.Errorf("profile %q", got)
+	}
+	if got := p.activationChanges(); !reflect.DeepEqual(got, []string{"active: false → true"}) {
+		t.Errorf("activation %q", got)
+	}
+	ap := p.Addresses[0]
+	ap.Patch = map[string]any{"zipCode": "10117"}
+	ap.before = map[string]string{"zipCode": "10119"}
+	if got := ap.patchChanges(); !reflect.DeepEqual(got, []string{`address[a1].zipCode: "10119" → "10117"`}) {
+		t.Errorf("address %q", got)
+	}
+	created := Decide(group(mapping.Fields{"customerNumber": val("C2"), "contactEmail": val("b@example.com")}, []mapping.Address{moved}), nil, Policy{Activate: true})
+	if got := created.Addresses[0].createChange(); got != `address.create: "Anna Schmidt, Torstraße 1, 10119 Berlin, DE"` {
+		t.Errorf("create %q", got)
+	}
+	if got := created.activationChanges(); !reflect.DeepEqual(got, []string{"active: true", "onHold: false"}) {
+		t.Errorf("activation after create %q", got)
+	}
 }

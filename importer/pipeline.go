@@ -199,14 +199,15 @@ func (p *pipeline) syncLoop() error {
 
 func (p *pipeline) syncOne(j job) error {
 	out := p.sy.sync(p.work, j)
-	if out.Err != nil && p.work.Err() != nil && len(out.Writes) == 0 {
+	if (out.Err != nil || len(out.AddrErr) > 0) && p.work.Err() != nil && len(out.Writes) == 0 {
 		// Cut short by the run stopping, not failed on its own.
 		if cause := context.Cause(p.work); errors.Is(cause, errShutdown) {
 			p.interrupted.Store(true)
 		}
 		return p.skip(j.g)
 	}
-	if out.Err != nil && p.work.Err() != nil && errors.Is(context.Cause(p.work), errShutdown) {
+	if (out.Err != nil || len(out.AddrErr) > 0) && errors.Is(context.Cause(p.work), errShutdown) {
+		// Whatever failed here failed because the shutdown cut it short.
 		out.Err = context.Cause(p.work)
 		p.interrupted.Store(true)
 	}
