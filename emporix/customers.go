@@ -223,7 +223,8 @@ func (c *Client) CreateCustomer(ctx context.Context, cust *Customer, sendPasswor
 // UpsertCustomer PUTs body (a *Customer or a map) to /customers/{number}.
 // created reports 201 (the id is returned) versus 204 (updated; id = number).
 // Beware: PUT may replace the whole profile; never send a partial profile of
-// an existing customer.
+// an existing customer. The importer never calls it: it creates with
+// CreateCustomer (POST with id, 409 when taken) and updates with PATCH.
 func (c *Client) UpsertCustomer(ctx context.Context, number string, body any, sendPasswordReset bool) (created bool, id string, err error) {
 	if err := requireID("customer number", number); err != nil {
 		return false, "", err
