@@ -1,7 +1,6 @@
 package sheet
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -140,13 +139,4 @@ func extraText(extra []string) string {
 		parts = append(parts, quoteShort(c))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// asFileError wraps err as *Error unless it already is one.
-func asFileError(err error, file, sheet string, row, line int) error {
-	var fe *Error
-	if errors.As(err, &fe) {
-		return err
-	}
-	return &Error{File: file, Sheet: sheet, Row: row, Line: line, Err: err}
 }

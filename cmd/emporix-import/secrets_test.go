@@ -289,7 +289,7 @@ func TestPlainHTTPRefused(t *testing.T) {
 	t.Setenv("EMPORIX_CLIENT_SECRET", leakSecret)
 	host := nonLoopbackIP(t)
 	var hits atomic.Int64
-	target := "http://" + net.JoinHostPort(host, "9")
+	var target string
 	if host != "" {
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
