@@ -3,7 +3,7 @@ BIN := bin/emporix-import
 PKGS := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build test vet fmt-check demo bench fuzz chaos clean man
+.PHONY: build test test-all lint guard vet fmt-check demo bench fuzz chaos clean man
 
 # What debug.ReadBuildInfo cannot give: the build date always; the revision and
 # dirty flag when VCS stamping is off (GOFLAGS=-buildvcs=false); the version
@@ -28,8 +28,26 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# test: the fast suite (-short: the chaos test runs 40 customers, a few seconds).
 test: fmt-check vet
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -short -count=1 $(PKGS)
+
+# test-all: everything. After the fast suite, the packages whose tests consult
+# testing.Short() run again at full size, so nothing runs twice for nothing.
+LONG_PKGS = $(shell grep -rl --include='*_test.go' 'testing.Short()' . | xargs -r -n1 dirname | sort -u)
+
+test-all: test
+	$(if $(strip $(LONG_PKGS)),$(GO) test -race -count=1 -timeout 20m $(LONG_PKGS))
+
+# lint: staticcheck (pinned in go.mod as a tool) and the function-length rule
+# (no non-test function over 80 lines; see internal/tools/funclen/allow.txt).
+lint:
+	$(GO) tool staticcheck $(PKGS)
+	$(GO) run ./internal/tools/funclen -max 80 -allow internal/tools/funclen/allow.txt .
+
+# guard: no tracked file over 1 MB, no tracked build output.
+guard:
+	.ci/check-tracked
 
 demo: build
 	@./$(BIN) import samples/customers.csv --embedded --activate --rate 50; rc=$$?; \

@@ -5,11 +5,12 @@
 // points and resumed, and the final tenant state and report are checked for
 // missing data, duplicates and field mismatches.
 //
-// The package has no non-test code besides this comment. `go test ./...`
-// runs a small version (CHAOS_CUSTOMERS, default 200); `make chaos` runs 2000.
+// The package has no non-test code besides this comment. `go test -short`
+// (make test) runs 40 customers in a few seconds, `go test ./...` (make
+// test-all) 200, `make chaos` 2000.
 // Environment:
 //
-//	CHAOS_CUSTOMERS   number of generated customers (default 200)
+//	CHAOS_CUSTOMERS   number of generated customers (default 200, 40 with -short)
 //	CHAOS_SEED        seed for data, kill points and emulator faults (default 1)
 //	CHAOS_RATE        emulator --rate (default 50, 500 below 1000 customers)
 //	CHAOS_SUMMARY     also append the one-line result summaries to this file
