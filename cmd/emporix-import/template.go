@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/emporix-import/emporix-import/report"
+	"github.com/emporix-import/emporix-import/template"
 )
 
 func newTemplateCmd(stdout io.Writer) *cobra.Command {
@@ -17,7 +17,7 @@ func newTemplateCmd(stdout io.Writer) *cobra.Command {
 dropdowns for title, country, currency, language, tags and the boolean columns.`,
 		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := report.WriteTemplate(args[0]); err != nil {
+			if err := template.Write(args[0]); err != nil {
 				return err
 			}
 			_, err := fmt.Fprintf(stdout, "template written to %s\n", args[0])

@@ -1,4 +1,7 @@
-package report
+// Package template writes the blank input file a user fills in: the canonical
+// columns of the mapping as a CSV header, or an XLSX sheet with text-formatted
+// cells and dropdowns on the columns that take codes.
+package template
 
 import (
 	"encoding/csv"
@@ -14,8 +17,8 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// TemplateRows is how many data rows of the XLSX template carry dropdowns.
-const TemplateRows = 1000
+// DropdownRows is how many data rows of the XLSX template carry dropdowns.
+const DropdownRows = 1000
 
 const (
 	templateSheet = "Customers"
@@ -24,19 +27,19 @@ const (
 
 // Dropdown values of the XLSX template.
 var (
-	TemplateTitles   = []string{"MR", "MRS", "MS", "DR"}
-	TemplateBooleans = []string{"true", "false"}
+	Titles   = []string{"MR", "MRS", "MS", "DR"}
+	Booleans = []string{"true", "false"}
 	// Excel lists are single-select, so common combinations are offered too.
-	TemplateTags       = []string{"BILLING", "SHIPPING", "PRIMARY_CONTACT", "BILLING,SHIPPING", "BILLING,SHIPPING,PRIMARY_CONTACT"}
-	TemplateCurrencies = []string{"EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON",
+	Tags       = []string{"BILLING", "SHIPPING", "PRIMARY_CONTACT", "BILLING,SHIPPING", "BILLING,SHIPPING,PRIMARY_CONTACT"}
+	Currencies = []string{"EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON",
 		"ISK", "TRY", "JPY", "CNY", "HKD", "SGD", "AUD", "NZD", "CAD", "MXN", "BRL", "INR", "ZAR", "AED", "SAR", "ILS", "KRW", "THB"}
-	TemplateLanguages = []string{"de_DE", "de_AT", "de_CH", "en_US", "en_GB", "en_IE", "fr_FR", "fr_BE", "fr_CH", "it_IT",
+	Languages = []string{"de_DE", "de_AT", "de_CH", "en_US", "en_GB", "en_IE", "fr_FR", "fr_BE", "fr_CH", "it_IT",
 		"it_CH", "es_ES", "nl_NL", "nl_BE", "pl_PL", "pt_PT", "pt_BR", "sv_SE", "da_DK", "nb_NO", "fi_FI", "cs_CZ", "de", "en", "fr", "it", "es"}
 )
 
-// TemplateCountries returns the officially assigned ISO 3166-1 alpha-2 codes,
+// Countries returns the officially assigned ISO 3166-1 alpha-2 codes,
 // sorted (the countries package also lists AN, YU and XK, which are not).
-func TemplateCountries() []string {
+func Countries() []string {
 	var out []string
 	for _, c := range countries.All() {
 		switch a := c.Alpha2(); a {
@@ -49,10 +52,10 @@ func TemplateCountries() []string {
 	return slices.Compact(out)
 }
 
-// WriteTemplate writes a blank input template with the canonical columns:
+// Write writes a blank input template with the canonical columns:
 // a CSV header line, or an XLSX sheet whose cells are text-formatted (zip codes
 // keep their leading zeros) with dropdowns on the columns that take codes.
-func WriteTemplate(path string) error {
+func Write(path string) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	if ext != ".csv" && ext != ".xlsx" {
 		return fmt.Errorf("template %q: unsupported extension %q (want .csv or .xlsx)", path, filepath.Ext(path))
@@ -92,14 +95,14 @@ type dropdown struct {
 
 func templateDropdowns() []dropdown {
 	return []dropdown{
-		{column: "title", inline: TemplateTitles, strict: true},
-		{column: "preferredLanguage", list: TemplateLanguages},
-		{column: "preferredCurrency", list: TemplateCurrencies},
-		{column: "active", inline: TemplateBooleans, strict: true},
-		{column: "onHold", inline: TemplateBooleans, strict: true},
-		{column: "address.country", list: TemplateCountries(), strict: true},
-		{column: "address.tags", list: TemplateTags},
-		{column: "address.isDefault", inline: TemplateBooleans, strict: true},
+		{column: "title", inline: Titles, strict: true},
+		{column: "preferredLanguage", list: Languages},
+		{column: "preferredCurrency", list: Currencies},
+		{column: "active", inline: Booleans, strict: true},
+		{column: "onHold", inline: Booleans, strict: true},
+		{column: "address.country", list: Countries(), strict: true},
+		{column: "address.tags", list: Tags},
+		{column: "address.isDefault", inline: Booleans, strict: true},
 	}
 }
 
@@ -148,7 +151,7 @@ func writeXLSXTemplate(path string) (err error) {
 		}
 		col, _ := excelize.ColumnNumberToName(idx + 1)
 		dv := excelize.NewDataValidation(true)
-		dv.Sqref = fmt.Sprintf("%s2:%s%d", col, col, TemplateRows+1)
+		dv.Sqref = fmt.Sprintf("%s2:%s%d", col, col, DropdownRows+1)
 		if d.inline != nil {
 			if err := dv.SetDropList(d.inline); err != nil {
 				return err

@@ -1,4 +1,4 @@
-package report
+package template
 
 import (
 	"fmt"
@@ -10,11 +10,12 @@ import (
 
 	"github.com/bojanz/currency"
 	"github.com/emporix-import/emporix-import/mapping"
+	"github.com/xuri/excelize/v2"
 )
 
 func TestWriteTemplateCSV(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t", "template.csv")
-	if err := WriteTemplate(path); err != nil {
+	if err := Write(path); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -27,14 +28,14 @@ func TestWriteTemplateCSV(t *testing.T) {
 }
 
 func TestWriteTemplateBadExtension(t *testing.T) {
-	if err := WriteTemplate(filepath.Join(t.TempDir(), "t.ods")); err == nil {
-		t.Error("WriteTemplate(.ods) succeeded")
+	if err := Write(filepath.Join(t.TempDir(), "t.ods")); err == nil {
+		t.Error("Write(.ods) succeeded")
 	}
 }
 
 func TestWriteTemplateXLSX(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "template.xlsx")
-	if err := WriteTemplate(path); err != nil {
+	if err := Write(path); err != nil {
 		t.Fatal(err)
 	}
 	f := openXLSX(t, path)
@@ -60,7 +61,7 @@ func TestWriteTemplateXLSX(t *testing.T) {
 	for _, dv := range dvs {
 		col := strings.TrimRight(strings.SplitN(dv.Sqref, ":", 2)[0], "0123456789")
 		end := strings.SplitN(dv.Sqref, ":", 2)[1]
-		if want := fmt.Sprintf("%s%d", col, TemplateRows+1); end != want {
+		if want := fmt.Sprintf("%s%d", col, DropdownRows+1); end != want {
 			t.Errorf("%s: range ends at %s, want %s", dv.Sqref, end, want)
 		}
 		n := 0
@@ -90,9 +91,9 @@ func TestWriteTemplateXLSX(t *testing.T) {
 		return vals
 	}
 	for col, want := range map[string][]string{
-		"title": TemplateTitles, "preferredCurrency": TemplateCurrencies, "preferredLanguage": TemplateLanguages,
-		"address.country": TemplateCountries(), "address.tags": TemplateTags,
-		"active": TemplateBooleans, "onHold": TemplateBooleans, "address.isDefault": TemplateBooleans,
+		"title": Titles, "preferredCurrency": Currencies, "preferredLanguage": Languages,
+		"address.country": Countries(), "address.tags": Tags,
+		"active": Booleans, "onHold": Booleans, "address.isDefault": Booleans,
 	} {
 		f, ok := got[col]
 		if !ok {
@@ -110,7 +111,7 @@ func TestWriteTemplateXLSX(t *testing.T) {
 }
 
 func TestTemplateLists(t *testing.T) {
-	cs := TemplateCountries()
+	cs := Countries()
 	if len(cs) != 249 {
 		t.Errorf("%d countries, want the 249 assigned ISO 3166-1 codes", len(cs))
 	}
@@ -124,9 +125,19 @@ func TestTemplateLists(t *testing.T) {
 			t.Errorf("country %s should not be offered", c)
 		}
 	}
-	for _, c := range TemplateCurrencies {
+	for _, c := range Currencies {
 		if !currency.IsValid(c) {
 			t.Errorf("currency %s is not ISO 4217", c)
 		}
 	}
+}
+
+func openXLSX(t *testing.T, path string) *excelize.File {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return f
 }
