@@ -295,7 +295,7 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Pla
 			return nil, err
 		}
 	}
-	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(report.Source(opts))); err != nil {
+	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(opts)); err != nil {
 		if reserved {
 			_ = os.Remove(s.cfg.Report) // never leave an empty report behind
 		}

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 const utf8BOM = "\uFEFF"
@@ -30,7 +32,7 @@ type csvSink struct {
 	cells  []string
 }
 
-func checkCSVOptions(o Source) error {
+func checkCSVOptions(o sheet.Options) error {
 	if _, err := csvEncoding(o.Encoding); err != nil {
 		return err
 	}
@@ -58,7 +60,7 @@ func csvEncoding(name string) (encoding.Encoding, error) {
 // newCSVSink creates path and writes header. UTF-8 files start with a BOM so
 // that Excel shows umlauts; the readers of this project strip it. Characters a
 // legacy encoding cannot hold become '?' rather than failing the run.
-func newCSVSink(path string, o Source, report bool, header []string) (*csvSink, error) {
+func newCSVSink(path string, o sheet.Options, report bool, header []string) (*csvSink, error) {
 	enc, err := csvEncoding(o.Encoding)
 	if err != nil {
 		return nil, err

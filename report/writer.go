@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 // Report columns appended after the source columns (SPEC §5: a contract).
@@ -58,21 +60,14 @@ func (e *MissingError) Error() string {
 type Option func(*options)
 
 type options struct {
-	src Source
-}
-
-// Source describes the input file. Its fields mirror sheet.Options, so a
-// conversion report.Source(opts) works without this package importing sheet.
-type Source struct {
-	Sheet     string // errors XLSX: sheet name; empty = "Sheet1"
-	HeaderRow int    // errors XLSX: 1-based header row; 0 = 1
-	Delimiter rune   // CSV files: 0 = ','
-	Encoding  string // CSV files: "" = UTF-8 with BOM; utf-8 | utf-16 | windows-1252 | iso-8859-1
+	src sheet.Options
 }
 
 // WithSource makes the files look like the input, so that the errors file can
-// be re-imported with the same mapping (delimiter, encoding, sheet, header row).
-func WithSource(src Source) Option { return func(op *options) { op.src = src } }
+// be re-imported with the same mapping: the input's reader options, where the
+// zero values that mean "sniff" or "first" for reading mean the defaults for
+// writing: sheet "Sheet1", header row 1, delimiter ',', UTF-8 with a BOM.
+func WithSource(src sheet.Options) Option { return func(op *options) { op.src = src } }
 
 // sink is one output file (report or errors, CSV or XLSX).
 type sink interface {

@@ -18,9 +18,6 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-// Source must stay convertible from sheet.Options.
-var _ = Source(sheet.Options{})
-
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 func golden(t *testing.T, name string, got []byte) {
@@ -253,8 +250,8 @@ func TestCreateErrors(t *testing.T) {
 	}{
 		{"extension", filepath.Join(dir, "r.txt"), nil},
 		{"no extension", filepath.Join(dir, "r"), nil},
-		{"encoding", filepath.Join(dir, "r.csv"), []Option{WithSource(Source{Encoding: "ebcdic"})}},
-		{"delimiter", filepath.Join(dir, "r.csv"), []Option{WithSource(Source{Delimiter: '"'})}},
+		{"encoding", filepath.Join(dir, "r.csv"), []Option{WithSource(sheet.Options{Encoding: "ebcdic"})}},
+		{"delimiter", filepath.Join(dir, "r.csv"), []Option{WithSource(sheet.Options{Delimiter: '"'})}},
 		{"unwritable", filepath.Join(dir, "r.csv", "x.csv"), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -318,7 +315,7 @@ func TestReimportedErrorsFileKeepsShape(t *testing.T) {
 
 func TestWithSourceCSVDialect(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.csv")
-	w, err := Create(path, []string{"Kundennummer", "Straße"}, WithSource(Source{Delimiter: ';', Encoding: "windows-1252"}))
+	w, err := Create(path, []string{"Kundennummer", "Straße"}, WithSource(sheet.Options{Delimiter: ';', Encoding: "windows-1252"}))
 	if err != nil {
 		t.Fatal(err)
 	}

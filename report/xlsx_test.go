@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 func openXLSX(t *testing.T, path string) *excelize.File {
@@ -43,7 +45,7 @@ func fillOf(t *testing.T, f *excelize.File, sheet, ref string) string {
 func TestXLSXReport(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.xlsx")
-	w, err := Create(path, sampleHeader, WithSource(Source{Sheet: "Kunden", HeaderRow: 3}))
+	w, err := Create(path, sampleHeader, WithSource(sheet.Options{Sheet: "Kunden", HeaderRow: 3}))
 	if err != nil {
 		t.Fatal(err)
 	}
