@@ -134,9 +134,9 @@ func New(cfg Config) (*Client, error) {
 		tenant:     cfg.Tenant,
 		log:        cfg.Logger,
 		maxRetries: cfg.MaxRetries,
-		retryInit:  cmp(cfg.RetryInitial, DefaultRetryInitial),
-		retryMax:   cmp(cfg.RetryMax, DefaultRetryMax),
-		raMax:      cmp(cfg.RetryAfterMax, DefaultRetryAfterMax),
+		retryInit:  positiveOr(cfg.RetryInitial, DefaultRetryInitial),
+		retryMax:   positiveOr(cfg.RetryMax, DefaultRetryMax),
+		raMax:      positiveOr(cfg.RetryAfterMax, DefaultRetryAfterMax),
 		raUnit:     time.Second,
 	}
 	switch {
@@ -179,7 +179,8 @@ func New(cfg Config) (*Client, error) {
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-func cmp(v, def time.Duration) time.Duration {
+// positiveOr returns v, or def when v is not positive (unset).
+func positiveOr(v, def time.Duration) time.Duration {
 	if v > 0 {
 		return v
 	}
