@@ -280,7 +280,7 @@ func (s *session) aborted() bool {
 // prepare makes the first pass over the input (header, mapping, group index)
 // and creates the report, so an unreadable input, a bad mapping or an
 // unwritable report stop the run before anything is written.
-func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Plan, error) {
+func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Index, error) {
 	opts := m.SheetOptions()
 	plan, err := mapping.Prepare(ctx, s.cfg.Input, func() (sheet.Reader, error) { return sheet.Open(s.cfg.Input, opts) }, m)
 	if err != nil {

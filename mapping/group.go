@@ -13,13 +13,13 @@ import (
 )
 
 // Opener opens the input afresh. The input is read twice: once by Prepare to
-// index the groups, once by Plan.Emit to map and emit them.
+// index the groups, once by Index.Emit to map and emit them.
 type Opener func() (sheet.Reader, error)
 
-// Plan is the result of the first pass over an input: enough to stream
-// complete customer groups in the second pass while holding only the rows of
-// groups not yet complete.
-type Plan struct {
+// Index is the result of the first pass over an input: the bound header and
+// where each customer group ends, enough to stream complete groups in the
+// second pass while holding only the rows of groups not yet complete.
+type Index struct {
 	Input    string   // input file name, for messages
 	Header   []string // the input's header, as read
 	Binder   *Binder
@@ -47,7 +47,7 @@ type identity struct {
 // finds the pre-flight conflicts: one e-mail under two customer numbers (or,
 // with match: contactEmail, one customer number under two e-mails).
 // Config errors (*ConfigError from Bind) come back before any row is read.
-func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Plan, error) {
+func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index, error) {
 	rd, err := open()
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", input, err)
@@ -57,7 +57,7 @@ func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Plan,
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{
+	p := &Index{
 		Input: input, Header: b.Header(), Binder: b, Unmapped: b.Unmapped(),
 		open: open, seed: maphash.MakeSeed(),
 		last: make(map[uint64]int32),
@@ -119,13 +119,13 @@ func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Plan,
 	return p, nil
 }
 
-func (p *Plan) hash(s string) uint64 { return maphash.String(p.seed, s) }
+func (p *Index) hash(s string) uint64 { return maphash.String(p.seed, s) }
 
 // Emit reads the input a second time, maps every row and calls emit with each
 // group as soon as its last row has been read: rows in input order, customer
 // fields merged. Emission order is thus by a group's last row. An error from
 // emit, or ctx ending, stops the pass and is returned as is.
-func (p *Plan) Emit(ctx context.Context, emit func(*Group) error) error {
+func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 	rd, err := p.open()
 	if err != nil {
 		return fmt.Errorf("open %s: %w", p.Input, err)
@@ -187,17 +187,6 @@ func (p *Plan) Emit(ctx context.Context, emit func(*Group) error) error {
 		return fmt.Errorf("%s: %w (%d rows, %d in the first pass)", p.Input, ErrInputChanged, rows, p.Rows)
 	}
 	return nil
-}
-
-// Run prepares and emits the groups of an input file opened with sheet.Open
-// and the mapping's reader options. The Plan is returned even when emission
-// fails, so the caller can still report on the header.
-func Run(ctx context.Context, file string, m *Mapping, emit func(*Group) error) (*Plan, error) {
-	p, err := Prepare(ctx, file, func() (sheet.Reader, error) { return sheet.Open(file, m.SheetOptions()) }, m)
-	if err != nil {
-		return nil, err
-	}
-	return p, p.Emit(ctx, emit)
 }
 
 func equalStrings(a, b []string) bool {

@@ -56,7 +56,7 @@ func (o *fakeOpener) open() (sheet.Reader, error) {
 }
 
 // collect runs both passes and returns the groups in emission order.
-func collect(t *testing.T, m *Mapping, o *fakeOpener) (*Plan, []*Group) {
+func collect(t *testing.T, m *Mapping, o *fakeOpener) (*Index, []*Group) {
 	t.Helper()
 	p, err := Prepare(context.Background(), "in.csv", o.open, m)
 	if err != nil {
@@ -334,7 +334,7 @@ addresses:
     country: { column: Land, transform: [country] }
 `)
 	var got []string
-	p, err := Run(context.Background(), in, m, func(g *Group) error {
+	p, err := prepareAndEmit(context.Background(), in, m, func(g *Group) error {
 		var cities []string
 		for _, r := range g.Rows {
 			if len(r.Errors) > 0 {
@@ -454,7 +454,7 @@ func TestSamples(t *testing.T) {
 				}
 			}
 			invalid := 0
-			p, err := Run(context.Background(), in, m, func(g *Group) error {
+			p, err := prepareAndEmit(context.Background(), in, m, func(g *Group) error {
 				for _, r := range g.Rows {
 					if len(g.Errors) > 0 || len(r.Errors) > 0 {
 						invalid++
@@ -494,4 +494,14 @@ func TestGroupTwoDefaultAddresses(t *testing.T) {
 	if want := []string{"rows 6 and 7: two different addresses have address.isDefault true"}; !slices.Equal(errs["K3"], want) {
 		t.Errorf("K3 errors %q, want %q", errs["K3"], want)
 	}
+}
+
+// prepareAndEmit runs both passes over file with the mapping's reader options,
+// the way the importer does.
+func prepareAndEmit(ctx context.Context, file string, m *Mapping, emit func(*Group) error) (*Index, error) {
+	p, err := Prepare(ctx, file, func() (sheet.Reader, error) { return sheet.Open(file, m.SheetOptions()) }, m)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.Emit(ctx, emit)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/emporix-import/emporix-import/mapping"
+	"github.com/emporix-import/emporix-import/sheet"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 )
@@ -39,7 +40,7 @@ func TestSamplesInvalidRows(t *testing.T) {
 				}
 			}
 			var invalid []int
-			plan, err := mapping.Run(context.Background(), filepath.Join("..", tc.input), m, func(g *mapping.Group) error {
+			plan, err := prepareAndEmit(context.Background(), filepath.Join("..", tc.input), m, func(g *mapping.Group) error {
 				for _, r := range g.Rows {
 					if want, ok := tc.check[r.Num]; ok {
 						got := "no address"
@@ -126,4 +127,14 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 	if typ, _ := f.GetCellType("Customers", "T3"); typ != excelize.CellTypeSharedString {
 		t.Errorf("zip cell type %v, want string", typ)
 	}
+}
+
+// prepareAndEmit runs both passes over file with the mapping's reader options,
+// the way the importer does.
+func prepareAndEmit(ctx context.Context, file string, m *mapping.Mapping, emit func(*mapping.Group) error) (*mapping.Index, error) {
+	p, err := mapping.Prepare(ctx, file, func() (sheet.Reader, error) { return sheet.Open(file, m.SheetOptions()) }, m)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.Emit(ctx, emit)
 }
