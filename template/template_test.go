@@ -38,7 +38,11 @@ func TestWriteTemplateXLSX(t *testing.T) {
 	if err := Write(path); err != nil {
 		t.Fatal(err)
 	}
-	f := openXLSX(t, path)
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
 	rows, err := f.GetRows(templateSheet)
 	if err != nil {
 		t.Fatal(err)
@@ -130,14 +134,4 @@ func TestTemplateLists(t *testing.T) {
 			t.Errorf("currency %s is not ISO 4217", c)
 		}
 	}
-}
-
-func openXLSX(t *testing.T, path string) *excelize.File {
-	t.Helper()
-	f, err := excelize.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.Close() })
-	return f
 }
