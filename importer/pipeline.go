@@ -47,7 +47,7 @@ func newPipeline(ctx context.Context, cfg Config, s *session, sy *syncer, jr *jo
 }
 
 // run feeds the plan through the workers and waits for them.
-func (p *pipeline) run(plan *mapping.Plan) error {
+func (p *pipeline) run(plan *mapping.Index) error {
 	defer p.stop(nil)
 	eg, work := errgroup.WithContext(p.work)
 	p.work = work
