@@ -134,11 +134,10 @@ type dialResult struct {
 func dialSteps(ctx context.Context, scheme, host, port string) (dialResult, error) {
 	var r dialResult
 	start := time.Now()
-	addrs := []string{host}
 	if net.ParseIP(host) == nil {
 		t := time.Now()
-		var err error
-		if addrs, err = net.DefaultResolver.LookupHost(ctx, host); err != nil {
+		addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+		if err != nil {
 			r.fix = "check the host name and the machine's DNS resolver"
 			return r, fmt.Errorf("DNS: %w", err)
 		}
