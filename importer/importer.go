@@ -358,7 +358,7 @@ func invalidResults(g *mapping.Group, status report.Status) []report.Result {
 		res := rowResult(g, r, status)
 		if len(msgs) > 0 {
 			res.Status = report.Invalid
-			res.Message = strings.Join(msgs, "; ")
+			res.Message = joinMessages(strings.Join(msgs, "; "), res.Message)
 		}
 		out = append(out, res)
 	}
@@ -370,7 +370,7 @@ func problemResults(g *mapping.Group, probs []string) []report.Result {
 	out := make([]report.Result, 0, len(g.Rows))
 	for _, r := range g.Rows {
 		res := rowResult(g, r, report.Invalid)
-		res.Message = strings.Join(probs, "; ")
+		res.Message = joinMessages(strings.Join(probs, "; "), res.Message)
 		out = append(out, res)
 	}
 	return out
@@ -378,10 +378,21 @@ func problemResults(g *mapping.Group, probs []string) []report.Result {
 
 func rowResult(g *mapping.Group, r *mapping.Row, status report.Status) report.Result {
 	res := report.Result{Seq: r.Seq, Row: r.Num, Cells: r.Cells, Status: status}
+	for _, w := range r.Warnings {
+		res.Message = joinMessages(res.Message, "warning: "+w)
+	}
 	if v, ok := g.Customer["customerNumber"]; ok && !v.Clear {
 		res.CustomerNumber = v.S
 	}
 	return res
+}
+
+// joinMessages puts a row's messages into one import_message cell.
+func joinMessages(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
 }
 
 // skippedResults reports the rows of a group that was not processed.
@@ -389,7 +400,7 @@ func skippedResults(g *mapping.Group, why string) []report.Result {
 	out := make([]report.Result, 0, len(g.Rows))
 	for _, r := range g.Rows {
 		res := rowResult(g, r, report.Skipped)
-		res.Message = why
+		res.Message = joinMessages(why, res.Message)
 		out = append(out, res)
 	}
 	return out

@@ -66,7 +66,8 @@ func groupResults(g *mapping.Group, out *Outcome, dryRun bool) []report.Result {
 				res.Changes = append(res.Changes, w.Changes...)
 			}
 		}
-		res.Status, res.Message = rowStatus(out, keys, dryRun)
+		status, msg := rowStatus(out, keys, dryRun)
+		res.Status, res.Message = status, joinMessages(msg, res.Message) // after the row's warnings
 		results = append(results, res)
 	}
 	return results

@@ -22,8 +22,23 @@ type Binder struct {
 
 type boundField struct {
 	spec  *FieldSpec
-	cols  []int  // header indexes; empty for a constant
-	label string // source column name(s) for messages
+	cols  []int    // header indexes; empty for a constant
+	names []string // the header names of cols
+	label string   // source column name(s) for messages
+}
+
+// anyCell reports whether a source cell is non-empty; only needed when
+// per-cell values can map a cell to nothing.
+func (bf *boundField) anyCell(cells []string) bool {
+	if bf.spec.CellValues == nil {
+		return false
+	}
+	for _, i := range bf.cols {
+		if i < len(cells) && normalizeCell(cells[i]) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Bind resolves the mapping's columns in header (exact name first, then
@@ -72,6 +87,7 @@ func (m *Mapping) Bind(file string, header []string) (*Binder, error) {
 		for _, i := range bf.cols {
 			used[i] = true
 		}
+		bf.names = labels
 		bf.label = strings.Join(labels, " + ")
 		return bf, true
 	}
@@ -162,34 +178,58 @@ func normalizeCell(s string) string {
 	return s
 }
 
-// source returns a field's normalised cell text; several columns are joined,
-// skipping empty cells.
-func (bf *boundField) source(cells []string) string {
-	cell := func(i int) string {
-		if i < len(cells) {
-			return normalizeCell(cells[i])
-		}
-		return "" // short (ragged) row
+// cell returns the normalised text of the field's jth column with its
+// per-cell values applied; blank reports a cell that was empty as read.
+func (bf *boundField) cell(cells []string, j int) (v string, blank bool) {
+	if i := bf.cols[j]; i < len(cells) { // else a short (ragged) row
+		v = normalizeCell(cells[i])
 	}
+	if v == "" {
+		return "", true
+	}
+	if cv := bf.spec.CellValues; cv != nil && cv[j] != nil {
+		if to, ok := cv[j][strings.ToLower(v)]; ok {
+			return to, false
+		}
+	}
+	return v, false
+}
+
+// source returns a field's cell text; several columns are joined, skipping
+// empty cells. dropped names the blank cells a join skipped while another cell
+// had text (tags excepted: an empty cell simply adds no tag).
+func (bf *boundField) source(cells []string) (s string, dropped []string) {
 	if len(bf.cols) == 1 {
-		return cell(bf.cols[0])
+		s, _ = bf.cell(cells, 0)
+		return s, nil
 	}
 	var parts []string
-	for _, i := range bf.cols {
-		if s := cell(i); s != "" {
-			parts = append(parts, s)
+	var blanks []int
+	for j := range bf.cols {
+		v, blank := bf.cell(cells, j)
+		switch {
+		case v != "":
+			parts = append(parts, v)
+		case blank:
+			blanks = append(blanks, j)
 		}
 	}
-	return strings.Join(parts, bf.spec.Join)
+	if len(parts) > 0 && !bf.spec.isTags() {
+		for _, j := range blanks {
+			dropped = append(dropped, bf.names[j])
+		}
+	}
+	return strings.Join(parts, bf.spec.Join), dropped
 }
 
 // evaluated is one field of one row.
 type evaluated struct {
 	raw      string // after transforms and values, before validation (match keys)
 	res      result
-	clear    bool  // the cell held the clear token
-	fromCell bool  // a source cell was non-empty
-	err      error // transform or validation problem
+	clear    bool     // the cell held the clear token
+	fromCell bool     // a source cell was non-empty
+	err      error    // transform or validation problem
+	dropped  []string // blank columns a join skipped
 }
 
 func (b *Binder) eval(bf *boundField, cells []string) evaluated {
@@ -197,18 +237,19 @@ func (b *Binder) eval(bf *boundField, cells []string) evaluated {
 	if f.constant != nil {
 		return evaluated{raw: f.constant.s, res: *f.constant}
 	}
-	s := bf.source(cells)
+	s, dropped := bf.source(cells)
 	if s == "" {
 		if f.fallback != nil {
 			return evaluated{raw: f.fallback.s, res: *f.fallback}
 		}
-		return evaluated{}
+		// A cell mapped to "" by per-cell values still counts as present.
+		return evaluated{fromCell: bf.anyCell(cells)}
 	}
 	if b.m.ClearToken != "" && s == b.m.ClearToken {
 		return evaluated{clear: true, fromCell: true}
 	}
 	raw, res, err := f.convert(s)
-	return evaluated{raw: raw, res: res, fromCell: true, err: err}
+	return evaluated{raw: raw, res: res, fromCell: true, err: err, dropped: dropped}
 }
 
 // convert runs a non-empty value through transforms, split (tags), values and
@@ -261,81 +302,138 @@ func containsString(list []string, s string) bool {
 }
 
 // Map maps and validates one row. Every problem is listed in Row.Errors as
-// `row N, column "X": …`, X naming the source column(s).
+// `row N, column "X": …`, X naming the source column(s); doubtful but usable
+// values (a join that skipped an empty cell, a tag holding a separator, a zip
+// code unlike the country's) are listed in Row.Warnings the same way.
 func (b *Binder) Map(r sheet.Row) *Row {
-	row := &Row{Row: r, Customer: make(Fields, len(b.customer))}
+	m := rowMapper{b: b, row: &Row{Row: r, Customer: make(Fields, len(b.customer))}}
 	if r.Err != nil {
-		row.Errors = append(row.Errors, fmt.Sprintf("row %d: %v", r.Num, r.Err))
+		m.row.Errors = append(m.row.Errors, fmt.Sprintf("row %d: %v", r.Num, r.Err))
 	}
-	fail := func(bf *boundField, format string, args ...any) {
-		label := bf.label
-		if label == "" {
-			label = bf.spec.name()
-		}
-		row.Errors = append(row.Errors, fmt.Sprintf("row %d, column %q: ", r.Num, label)+fmt.Sprintf(format, args...))
+	m.customer()
+	for _, block := range b.addresses {
+		m.address(block)
 	}
+	return m.row
+}
 
+// rowMapper maps one row; it exists to share the row and its messages
+// between the customer and the address blocks.
+type rowMapper struct {
+	b   *Binder
+	row *Row
+}
+
+func (m *rowMapper) msg(bf *boundField, format string, args ...any) string {
+	label := bf.label
+	if label == "" {
+		label = bf.spec.name()
+	}
+	return fmt.Sprintf("row %d, column %q: ", m.row.Num, label) + fmt.Sprintf(format, args...)
+}
+
+func (m *rowMapper) fail(bf *boundField, format string, args ...any) {
+	m.row.Errors = append(m.row.Errors, m.msg(bf, format, args...))
+}
+
+func (m *rowMapper) warn(bf *boundField, format string, args ...any) {
+	m.row.Warnings = append(m.row.Warnings, m.msg(bf, format, args...))
+}
+
+// eval evaluates a field and records the warnings every field can raise.
+func (m *rowMapper) eval(bf *boundField) evaluated {
+	v := m.b.eval(bf, m.row.Cells)
+	for _, c := range v.dropped {
+		m.warn(bf, "column %q is empty; joined without it", c)
+	}
+	return v
+}
+
+func (m *rowMapper) customer() {
+	b := m.b
 	keyFailed := false
 	for i := range b.customer {
 		bf := &b.customer[i]
-		v := b.eval(bf, r.Cells)
+		v := m.eval(bf)
 		field := bf.spec.Field
 		switch {
 		case v.err != nil:
-			fail(bf, "%v", v.err)
+			m.fail(bf, "%v", v.err)
 			keyFailed = keyFailed || i == b.key
 		case v.clear && clearRefusal(field, false) != "":
-			fail(bf, "%s cannot be cleared: %s", field, clearRefusal(field, false))
+			m.fail(bf, "%s cannot be cleared: %s", field, clearRefusal(field, false))
 			keyFailed = keyFailed || i == b.key
 		case v.clear:
-			row.Customer[field] = Value{Clear: true}
+			m.row.Customer[field] = Value{Clear: true}
 		case v.res.s != "":
-			row.Customer[field] = Value{S: v.res.s}
+			m.row.Customer[field] = Value{S: v.res.s}
 		}
 	}
-	if _, ok := row.Customer[b.m.Match]; !ok && !keyFailed {
-		fail(&b.customer[b.key], "%s is required", b.m.Match)
+	if _, ok := m.row.Customer[b.m.Match]; !ok && !keyFailed {
+		m.fail(&b.customer[b.key], "%s is required", b.m.Match)
 	}
+}
 
-	for _, block := range b.addresses {
-		var a Address
-		present, nameFailed := false, false
-		var nameField *boundField
-		for i := range block {
-			bf := &block[i]
-			v := b.eval(bf, r.Cells)
-			present = present || v.fromCell
-			field := bf.spec.Field
-			if field == "contactName" {
-				nameField = bf
-			}
-			switch {
-			case v.err != nil:
-				fail(bf, "%v", v.err)
-				nameFailed = nameFailed || field == "contactName"
-			case v.clear && clearRefusal(field, true) != "":
-				fail(bf, "address.%s cannot be cleared: %s", field, clearRefusal(field, true))
-				nameFailed = nameFailed || field == "contactName"
-			case v.clear:
-				setField(&a, len(block), field, Value{Clear: true})
-			case bf.spec.isTags():
-				a.Tags = v.res.tags
-			case v.res.s != "":
-				setField(&a, len(block), field, Value{S: v.res.s})
-			}
+func (m *rowMapper) address(block []boundField) {
+	var a Address
+	present, nameFailed := false, false
+	warned := len(m.row.Warnings)
+	var nameField, zipField *boundField
+	for i := range block {
+		bf := &block[i]
+		v := m.eval(bf)
+		present = present || v.fromCell
+		switch field := bf.spec.Field; {
+		case field == "contactName":
+			nameField = bf
+		case field == "zipCode":
+			zipField = bf
 		}
-		if !present {
-			continue // only constants or defaults: no address in this row
-		}
-		if _, ok := a.Fields["contactName"]; !ok && !nameFailed {
-			if nameField == nil {
-				nameField = &boundField{spec: &FieldSpec{Field: "contactName", Address: true}}
+		switch field := bf.spec.Field; {
+		case v.err != nil:
+			m.fail(bf, "%v", v.err)
+			nameFailed = nameFailed || field == "contactName"
+		case v.clear && clearRefusal(field, true) != "":
+			m.fail(bf, "address.%s cannot be cleared: %s", field, clearRefusal(field, true))
+			nameFailed = nameFailed || field == "contactName"
+		case v.clear:
+			setField(&a, len(block), field, Value{Clear: true})
+		case bf.spec.isTags():
+			a.Tags = v.res.tags
+			for _, t := range a.Tags {
+				if sep := tagSeparator(t); sep != "" {
+					m.warn(bf, "tag %s contains %q, so Emporix would read several tags; add split: %q", quote(t), sep, sep)
+				}
 			}
-			fail(nameField, "address.contactName is required when the row has an address")
+		case v.res.s != "":
+			setField(&a, len(block), field, Value{S: v.res.s})
 		}
-		row.Addresses = append(row.Addresses, a)
 	}
-	return row
+	if !present {
+		m.row.Warnings = m.row.Warnings[:warned]
+		return // only constants or defaults: no address in this row
+	}
+	if _, ok := a.Fields["contactName"]; !ok && !nameFailed {
+		if nameField == nil {
+			nameField = &boundField{spec: &FieldSpec{Field: "contactName", Address: true}}
+		}
+		m.fail(nameField, "address.contactName is required when the row has an address")
+	}
+	if zip, country := a.Fields["zipCode"], a.Fields["country"]; zipField != nil && zip.S != "" && country.S != "" {
+		if why := CheckZip(country.S, zip.S); why != "" {
+			m.warn(zipField, "%s", why)
+		}
+	}
+	m.row.Addresses = append(m.row.Addresses, a)
+}
+
+// tagSeparator returns the list separator a tag contains, if any: the tags
+// endpoint takes a comma-separated list, and ; or | usually mean a missing split.
+func tagSeparator(t string) string {
+	if i := strings.IndexAny(t, ",;|"); i >= 0 {
+		return t[i : i+1]
+	}
+	return ""
 }
 
 func setField(a *Address, size int, field string, v Value) {

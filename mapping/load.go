@@ -49,18 +49,19 @@ type AddressSpec struct {
 }
 
 // FieldSpec says where one Emporix field comes from and how its value is converted:
-// cells → (join) → clear token? → transforms → (split) → values → validation.
+// cells → per-cell values → (join) → clear token? → transforms → (split) → values → validation.
 type FieldSpec struct {
-	Field      string            // Emporix field: customer "contactEmail", address "zipCode", "tags"
-	Address    bool              // an address field
-	Line       int               // line in the mapping file; 0 for the canonical mapping
-	Columns    []string          // source columns; empty for a constant
-	Join       string            // separator between non-empty cells of several columns
-	Value      string            // constant, when Columns is empty
-	Default    string            // used when the source cells are all empty
-	HasDefault bool              //
-	Values     map[string]string // lower-cased, trimmed source value → target; others pass unchanged
-	Split      string            // tags: separator between several tags in one cell
+	Field      string              // Emporix field: customer "contactEmail", address "zipCode", "tags"
+	Address    bool                // an address field
+	Line       int                 // line in the mapping file; 0 for the canonical mapping
+	Columns    []string            // source columns; empty for a constant
+	CellValues []map[string]string // per column of Columns: values applied to that cell before join; nil entries = none
+	Join       string              // separator between non-empty cells of several columns
+	Value      string              // constant, when Columns is empty
+	Default    string              // used when the source cells are all empty
+	HasDefault bool                //
+	Values     map[string]string   // lower-cased, trimmed source value → target; others pass unchanged
+	Split      string              // tags: separator between several tags in one cell
 	Transforms []Transform
 
 	check    validator
@@ -418,19 +419,10 @@ func (p *parser) field(field string, address bool, key, n *yaml.Node) (*FieldSpe
 			}
 			f.Columns, hasColumn = []string{s}, true
 		case "columns":
-			cols, err := p.stringList(kv.val, what+": columns")
-			if err != nil {
+			if err := p.columns(kv.val, f, what); err != nil {
 				return nil, err
 			}
-			if len(cols) == 0 {
-				return nil, p.errf(kv.val, "%s: columns must list at least one column", what)
-			}
-			for _, c := range cols {
-				if strings.TrimSpace(c) == "" {
-					return nil, p.errf(kv.val, "%s: empty column name", what)
-				}
-			}
-			f.Columns, hasColumns = cols, true
+			hasColumns = true
 		case "join":
 			s, err := p.scalarOrEmpty(kv.val, what+": join")
 			if err != nil {
@@ -532,22 +524,6 @@ func (p *parser) scalarOrEmpty(n *yaml.Node, what string) (string, error) {
 	return p.scalar(n, what)
 }
 
-func (p *parser) stringList(n *yaml.Node, what string) ([]string, error) {
-	r := resolve(n)
-	if r == nil || r.Kind != yaml.SequenceNode {
-		return nil, p.errf(n, "%s must be a list such as [A, B]", what)
-	}
-	out := make([]string, 0, len(r.Content))
-	for _, c := range r.Content {
-		s, err := p.scalar(c, what+" entries")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
 func (p *parser) transforms(n *yaml.Node, f *FieldSpec, what string) error {
 	var items []*yaml.Node
 	if r := resolve(n); r != nil && r.Kind == yaml.ScalarNode && !isNull(r) {
@@ -566,36 +542,104 @@ func (p *parser) transforms(n *yaml.Node, f *FieldSpec, what string) error {
 		if err != nil {
 			return p.errf(it, "%s: %v", what, err)
 		}
+		if t.Name == "split_street" && t.Part == "" {
+			// The field says which half it takes.
+			switch {
+			case f.Address && f.Field == "street":
+				t.Part = "street"
+			case f.Address && f.Field == "streetNumber":
+				t.Part = "number"
+			default:
+				return p.errf(it, "%s: split_street takes the street on street and the number on streetNumber; elsewhere write split_street:street or split_street:number", what)
+			}
+		}
 		f.Transforms = append(f.Transforms, t)
 	}
 	return nil
 }
 
 func (p *parser) values(n *yaml.Node, f *FieldSpec, what string) error {
+	v, err := p.valueMap(n, what)
+	f.Values = v
+	return err
+}
+
+// columns parses `columns:`, whose entries are column names or
+// `{ column: Name, values: {...} }` (values applied to that cell before join).
+func (p *parser) columns(n *yaml.Node, f *FieldSpec, what string) error {
+	r := resolve(n)
+	if r == nil || r.Kind != yaml.SequenceNode || len(r.Content) == 0 {
+		return p.errf(n, "%s: columns must list at least one column, such as [A, B]", what)
+	}
+	hasCellValues := false
+	for _, c := range r.Content {
+		var col string
+		var vals map[string]string
+		if rc := resolve(c); rc != nil && rc.Kind == yaml.MappingNode {
+			kvs, err := p.pairs(rc, what+": columns entry")
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				switch kv.key.Value {
+				case "column":
+					if col, err = p.scalar(kv.val, what+": columns entry: column"); err != nil {
+						return err
+					}
+				case "values":
+					if vals, err = p.valueMap(kv.val, what+": columns entry"); err != nil {
+						return err
+					}
+					hasCellValues = true
+				default:
+					return p.errf(kv.key, "%s: columns entry: unknown key %q (known: column, values)", what, kv.key.Value)
+				}
+			}
+		} else {
+			s, err := p.scalar(c, what+": columns entries")
+			if err != nil {
+				return err
+			}
+			col = s
+		}
+		if strings.TrimSpace(col) == "" {
+			return p.errf(c, "%s: empty column name", what)
+		}
+		f.Columns = append(f.Columns, col)
+		f.CellValues = append(f.CellValues, vals)
+	}
+	if !hasCellValues {
+		f.CellValues = nil
+	}
+	return nil
+}
+
+// valueMap parses a `values:` mapping: keys lower-cased and trimmed.
+func (p *parser) valueMap(n *yaml.Node, what string) (map[string]string, error) {
 	r := resolve(n)
 	if r == nil || r.Kind != yaml.MappingNode {
-		return p.errf(n, "%s: values must be a mapping such as { Herr: MR, Frau: MRS }", what)
+		return nil, p.errf(n, "%s: values must be a mapping such as { Herr: MR, Frau: MRS }", what)
 	}
 	kvs, err := p.pairs(r, what+": values")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	f.Values = make(map[string]string, len(kvs))
+	out := make(map[string]string, len(kvs))
 	lines := make(map[string]int, len(kvs))
 	for _, kv := range kvs {
 		from := strings.ToLower(strings.TrimSpace(kv.key.Value))
 		if from == "" {
-			return p.errf(kv.key, "%s: values: empty source value", what)
+			return nil, p.errf(kv.key, "%s: values: empty source value", what)
 		}
 		to, err := p.scalarOrEmpty(kv.val, fmt.Sprintf("%s: values: %q", what, kv.key.Value))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if l, dup := lines[from]; dup {
-			return p.errf(kv.key, "%s: values: %q repeats the key on line %d (keys are matched case-insensitively)", what, kv.key.Value, l)
+			return nil, p.errf(kv.key, "%s: values: %q repeats the key on line %d (keys are matched case-insensitively)", what, kv.key.Value, l)
 		}
 		lines[from] = kv.key.Line
-		f.Values[from] = strings.TrimSpace(to)
+		out[from] = strings.TrimSpace(to)
 	}
-	return nil
+	return out, nil
 }

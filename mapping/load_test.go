@@ -114,7 +114,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown spec key", "customer:\n  customerNumber: Nr\n  title: { column: Anrede, valuez: { Herr: MR } }\n", 3,
 			`field "title": unknown key "valuez" (known: column, columns, join, value, default, values, split, transform)`},
 		{"unknown transform", "customer:\n  customerNumber: Nr\n  contactEmail:\n    column: Mail\n    transform:\n      - trim\n      - lowercase\n", 7,
-			`field "contactEmail": unknown transform "lowercase" (known: trim, lower, upper, country, digits, strip_leading_apostrophe, date:<layout>)`},
+			`field "contactEmail": unknown transform "lowercase" (known: trim, lower, upper, country, digits, strip_leading_apostrophe, date:<layout>, pad:<N>, line:<N>, split_street, name_first, name_last, replace:/<regexp>/<replacement>/)`},
 		{"date without layout", "customer:\n  customerNumber: { column: Nr, transform: [\"date:\"] }\n", 2,
 			`field "customerNumber": transform "date:" needs a Go layout`},
 		{"bad match", "match: email\ncustomer:\n  customerNumber: Nr\n", 1,

@@ -25,6 +25,7 @@ type Row struct {
 	Customer  Fields
 	Addresses []Address
 	Errors    []string // every problem, each `row N, column "X": …`
+	Warnings  []string // doubtful but imported values, same form; not errors
 }
 
 // Group is one customer: all rows sharing a match key, in input order.
