@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/emporix-import/emporix-import/mapping"
 	"github.com/emporix-import/emporix-import/report"
 )
 
@@ -81,9 +82,12 @@ func openJournal(dir, input, mappingFile string, resume bool) (*journal, error) 
 	}
 	mapSum := ""
 	if mappingFile != "" {
-		if mapSum, err = fileSHA256(mappingFile); err != nil {
+		// A preset is hashed by its text, so a changed built-in mapping is noticed too.
+		src, err := mapping.ReadSource(mappingFile)
+		if err != nil {
 			return nil, err
 		}
+		mapSum = stringSHA256(string(src))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)

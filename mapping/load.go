@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/emporix-import/emporix-import/presets"
 	"github.com/emporix-import/emporix-import/sheet"
 )
 
@@ -123,14 +124,55 @@ func (m *Mapping) setCanonical() {
 	m.Addresses = []*AddressSpec{a}
 }
 
-// Load reads and checks a mapping file. Every problem is a *ConfigError naming
-// the file and, where it has one, the line.
+// Load reads and checks a mapping file, or a built-in mapping when path is
+// "preset:NAME". Every problem is a *ConfigError naming the file and, where
+// it has one, the line.
 func Load(path string) (*Mapping, error) {
+	data, err := ReadSource(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// ReadSource returns the text of a mapping file or of a "preset:NAME".
+func ReadSource(path string) ([]byte, error) {
+	if name, ok := strings.CutPrefix(path, presets.Prefix); ok {
+		p, ok := presets.Get(name)
+		if !ok {
+			return nil, &ConfigError{File: path, Msg: fmt.Sprintf("unknown preset %q (known: %s; see emporix-import presets)",
+				name, strings.Join(presets.Names(), ", "))}
+		}
+		return p.Source, nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &ConfigError{File: path, Msg: "cannot read mapping file: " + err.Error(), Err: err}
 	}
-	return Parse(path, data)
+	return data, nil
+}
+
+// Columns returns the input columns the mapping reads, in mapping order,
+// each once; nil for the canonical mapping (it reads whichever are present).
+func (m *Mapping) Columns() []string {
+	if m.canonical {
+		return nil
+	}
+	var cols []string
+	add := func(fs []*FieldSpec) {
+		for _, f := range fs {
+			for _, c := range f.Columns {
+				if !slices.Contains(cols, c) {
+					cols = append(cols, c)
+				}
+			}
+		}
+	}
+	add(m.Customer)
+	for _, a := range m.Addresses {
+		add(a.Fields)
+	}
+	return cols
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -239,7 +239,7 @@ addresses:
 		{[]string{"1", "Max", "", "10117", "DE", "", ""},
 			[]string{`row 2, column "Vorname + Nachname": column "Nachname" is empty; joined without it`}},
 		{[]string{"1", "", "", "1067", "DE", "", ""},
-			[]string{`row 2, column "PLZ": zip code "1067" does not look like a DE zip code (5 digits); a spreadsheet may have dropped its leading zeros: transform pad:5`}},
+			[]string{`row 2, column "PLZ": zip code "1067" does not match the format of DE (5 digits); a spreadsheet may have dropped its leading zeros: transform pad:5`}},
 		{[]string{"1", "Max", "Muster", "1010", "AT", "BILLING;SHIPPING", ""},
 			[]string{`row 2, column "Art": tag "BILLING;SHIPPING" contains ";", so Emporix would read several tags; add split: ";"`}},
 		{[]string{"1", "Max", "Muster", "1012 AB", "NL", "", "Hof 1"},

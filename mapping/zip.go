@@ -10,15 +10,15 @@ import (
 type zipFormat struct {
 	re     *regexp.Regexp
 	want   string // the format in words, for the warning
-	digits int    // > 0: all-digit codes of this length (a shorter one lost its leading zeros)
+	digits int    // > 0: all-digit codes of this length that may start with 0 (a shorter one lost its zeros)
 }
 
 // zipFormats covers the countries most imports carry. A mismatch is a
 // warning, not an error: postal systems change and the shop may know better.
 var zipFormats = map[string]zipFormat{
 	"DE": {regexp.MustCompile(`^\d{5}$`), "5 digits", 5},
-	"AT": {regexp.MustCompile(`^\d{4}$`), "4 digits", 4},
-	"CH": {regexp.MustCompile(`^\d{4}$`), "4 digits", 4},
+	"AT": {regexp.MustCompile(`^[1-9]\d{3}$`), "4 digits", 0},
+	"CH": {regexp.MustCompile(`^[1-9]\d{3}$`), "4 digits", 0},
 	"FR": {regexp.MustCompile(`^\d{5}$`), "5 digits", 5},
 	"IT": {regexp.MustCompile(`^\d{5}$`), "5 digits", 5},
 	"ES": {regexp.MustCompile(`^(?:0[1-9]|[1-4]\d|5[0-2])\d{3}$`), "5 digits starting 01-52", 5},
@@ -40,7 +40,7 @@ func CheckZip(country, zip string) string {
 	if !ok || f.re.MatchString(zip) {
 		return ""
 	}
-	msg := fmt.Sprintf("zip code %s does not look like a %s zip code (%s)", quote(zip), strings.ToUpper(country), f.want)
+	msg := fmt.Sprintf("zip code %s does not match the format of %s (%s)", quote(zip), strings.ToUpper(country), f.want)
 	if f.digits > 0 && len(zip) < f.digits && digits(zip) == zip {
 		msg += fmt.Sprintf("; a spreadsheet may have dropped its leading zeros: transform pad:%d", f.digits)
 	}
