@@ -53,7 +53,7 @@ type commonOptions struct {
 
 func (o *commonOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.mapping, "mapping", "", "mapping file (YAML); default: the canonical columns")
+	f.StringVar(&o.mapping, "mapping", "", "mapping file (YAML) or preset:NAME (see presets); default: the canonical columns")
 	f.StringVar(&o.report, "report", "", "report path (.csv or .xlsx); default reports/<input-stem>-<UTC time>.<input format>")
 	f.StringVar(&o.summaryJSON, "summary-json", "", "also write the run summary as JSON to this path")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress output; only errors and the summary line")
@@ -165,6 +165,8 @@ only what changed, never duplicate. Every input row gets a line in the report.` 
 		newImportCmd(stdout, stderr),
 		newEmulatorCmd(stdout, stderr),
 		newTemplateCmd(stdout),
+		newMappingCmd(stdout),
+		newPresetsCmd(stdout),
 		newVersionCmd(stdout),
 		newDoctorCmd(stdout),
 		newManCmd(stdout),

@@ -1,0 +1,146 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emporix-import/emporix-import/emporix"
+	"github.com/emporix-import/emporix-import/mapping"
+)
+
+// Preview is one mapped customer as a create would send it.
+type Preview struct {
+	Rows       []int              `json:"rows"`                     // spreadsheet rows of the customer
+	Number     string             `json:"customerNumber,omitempty"` // the create's id; empty = Emporix assigns one
+	Customer   *emporix.Customer  `json:"customer,omitempty"`       // the create body
+	Activation map[string]any     `json:"activation,omitempty"`     // sent afterwards with PATCH
+	Addresses  []*emporix.Address `json:"addresses,omitempty"`      // each POSTed with its tags
+	Errors     []string           `json:"errors,omitempty"`         // why nothing would be sent
+	Warnings   []string           `json:"warnings,omitempty"`
+}
+
+var errShown = errors.New("shown enough")
+
+// Show writes the first n customers of the input (offline) as JSON, as a run
+// against an empty tenant would send them; invalid customers carry their
+// errors instead. Secrets and hashes are redacted.
+func Show(ctx context.Context, input, mappingFile string, n int, w io.Writer) error {
+	m, err := loadMapping(mappingFile)
+	if err != nil {
+		return err
+	}
+	shown := 0
+	_, err = mapping.Run(ctx, input, m, func(g *mapping.Group) error {
+		if err := writePreview(w, preview(g, len(m.Addresses) > 0)); err != nil {
+			return err
+		}
+		if shown++; shown >= n {
+			return errShown
+		}
+		return nil
+	})
+	if errors.Is(err, errShown) {
+		return nil
+	}
+	return err
+}
+
+func preview(g *mapping.Group, hasAddresses bool) Preview {
+	pv := Preview{}
+	for _, r := range g.Rows {
+		pv.Rows = append(pv.Rows, r.Num)
+		pv.Errors = append(pv.Errors, r.Errors...)
+		pv.Warnings = append(pv.Warnings, r.Warnings...)
+	}
+	pv.Errors = append(pv.Errors, g.Errors...)
+	if len(pv.Errors) > 0 {
+		return pv
+	}
+	p := Decide(g, nil, Policy{HasAddresses: hasAddresses})
+	pv.Number, pv.Customer, pv.Activation = p.Number, p.Body, p.Activation
+	for _, a := range p.Addresses {
+		pv.Addresses = append(pv.Addresses, a.Body)
+	}
+	return pv
+}
+
+// writePreview writes one indented JSON object, keeping the field order,
+// with the values of secret-looking keys redacted.
+func writePreview(w io.Writer, pv Preview) error {
+	raw, err := json.Marshal(pv)
+	if err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var red bytes.Buffer
+	if err := redactValue(dec, &red); err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, red.Bytes(), "", "  "); err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	out.WriteByte('\n')
+	_, err = out.WriteTo(w)
+	return err
+}
+
+// redactValue copies one JSON value from dec to buf, replacing the values of
+// keys that name credentials (password, hash, secret, token, salt).
+func redactValue(dec *json.Decoder, buf *bytes.Buffer) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		b, err := json.Marshal(tok)
+		buf.Write(b)
+		return err
+	}
+	buf.WriteRune(rune(d))
+	for i := 0; dec.More(); i++ {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if d == '{' {
+			key, _ := dec.Token()
+			k, _ := json.Marshal(key)
+			buf.Write(k)
+			buf.WriteByte(':')
+			if s, _ := key.(string); isSecretKey(s) {
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return err
+				}
+				buf.WriteString(`"[redacted]"`)
+				continue
+			}
+		}
+		if err := redactValue(dec, buf); err != nil {
+			return err
+		}
+	}
+	end, err := dec.Token() // the closing delimiter
+	if err != nil {
+		return err
+	}
+	buf.WriteRune(rune(end.(json.Delim)))
+	return nil
+}
+
+func isSecretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"password", "hash", "secret", "token", "salt"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
