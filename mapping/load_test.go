@@ -216,6 +216,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("customer: &c\n  customerNumber: *c\n"))
 	f.Add([]byte("match: contactEmail\ncustomer:\n  contactEmail: { columns: [A, B], join: '', transform: ['date:2006'] }\naddresses:\n  - { contactName: N, tags: { value: 'a,b', split: ',' } }\n"))
+	f.Add([]byte("customer:\n  customerNumber: { column: N, transform: ['pad:5', 'replace:/a(b)/$1/', 'line:2', name_last] }\naddresses:\n  - contactName: N\n    street: { column: S, transform: [split_street] }\n    tags: { columns: [{ column: B, values: { '1': BILLING } }, C], join: ',', split: ',' }\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("fuzz.yaml", data)
 		if err != nil {

@@ -109,6 +109,7 @@ func TestNewTransforms(t *testing.T) {
 		{`replace:/^00/+/`, "0049301234", "+49301234"},
 		{`replace:/(\d{3})(\d+)/$1 $2/`, "0301234567", "030 1234567"},
 		{`replace:|/|-|`, "10/12", "10-12"},
+		{`replace:#/#-#`, "10/12", "10-12"},
 		{`replace:/a\/b/x/`, "a/b", "x"},
 		{`replace:/ GmbH$//`, "Acme GmbH", "Acme"},
 	}
@@ -280,4 +281,26 @@ func TestCheckZip(t *testing.T) {
 	if len(ZipCountries()) != len(zipFormats) {
 		t.Errorf("ZipCountries() lists %d countries, zipFormats has %d", len(ZipCountries()), len(zipFormats))
 	}
+}
+
+// SplitStreet and SplitName only cut: every output word comes from the input.
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{"Torstraße 112a", "12 rue de la Paix", "Bauer, Klaus", "Dr. Hans van der Berg Jr.", "1-2-3", "", " , "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words := strings.Fields(strings.ReplaceAll(s, ",", " "))
+		street, number := SplitStreet(s)
+		first, last := SplitName(s)
+		for _, part := range []string{street, number, first, last} {
+			for _, w := range strings.Fields(strings.ReplaceAll(part, ",", " ")) {
+				if !slices.ContainsFunc(words, func(x string) bool { return strings.Contains(x, w) }) {
+					t.Fatalf("%q: output word %q is not in the input (street %q, number %q, first %q, last %q)", s, w, street, number, first, last)
+				}
+			}
+		}
+		if strings.TrimSpace(s) != "" && street == "" && number != "" {
+			t.Fatalf("%q: a number without a street", s)
+		}
+	})
 }
