@@ -62,6 +62,10 @@ func preview(g *mapping.Group, hasAddresses bool) Preview {
 		return pv
 	}
 	p := Decide(g, nil, Policy{HasAddresses: hasAddresses})
+	if len(p.Invalid) > 0 {
+		pv.Errors = p.Invalid // the service would refuse the create
+		return pv
+	}
 	pv.Number, pv.Customer, pv.Activation = p.Number, p.Body, p.Activation
 	for _, a := range p.Addresses {
 		pv.Addresses = append(pv.Addresses, a.Body)

@@ -50,6 +50,6 @@ columns of INPUT it does not read (and, exit 1, the columns it needs that INPUT 
 		},
 	}
 	cmd.Flags().StringVar(&preset, "preset", "", "start from this built-in mapping (see emporix-import presets)")
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
 	return cmd
 }

@@ -20,7 +20,7 @@ expects in the input's header. With NAME, print that mapping's YAML (a starting 
 for a mapping file of your own).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return usageError{fmt.Errorf("accepts at most 1 arg, received %d", len(args))}
+				return usageError{Err: fmt.Errorf("accepts at most 1 arg, received %d", len(args))}
 			}
 			return nil
 		},

@@ -24,7 +24,7 @@ func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			if show < 0 {
-				return usageError{fmt.Errorf("--show must be 0 or more, not %d", show)}
+				return usageError{Err: fmt.Errorf("--show must be 0 or more, not %d", show)}
 			}
 			if show > 0 {
 				// The first customers as they would be sent, before the report.
