@@ -11,6 +11,7 @@ import (
 
 	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/mapping"
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 // Preview is one mapped customer as a create would send it.
@@ -35,7 +36,12 @@ func Show(ctx context.Context, input, mappingFile string, n int, w io.Writer) er
 		return err
 	}
 	shown := 0
-	_, err = mapping.Run(ctx, input, m, func(g *mapping.Group) error {
+	opts := m.SheetOptions()
+	idx, err := mapping.Prepare(ctx, input, func() (sheet.Reader, error) { return sheet.Open(input, opts) }, m)
+	if err != nil {
+		return err
+	}
+	err = idx.Emit(ctx, func(g *mapping.Group) error {
 		if err := writePreview(w, preview(g, len(m.Addresses) > 0)); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/emporix-import/emporix-import/mapping"
+	"github.com/emporix-import/emporix-import/sheet"
 	"github.com/emporix-import/emporix-import/presets"
 )
 
@@ -58,7 +59,7 @@ func TestPresetsOnSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			var invalid, warned []int
-			_, err = mapping.Run(context.Background(), filepath.Join("..", "samples", tt.input), m, func(g *mapping.Group) error {
+			err = runFile(context.Background(), filepath.Join("..", "samples", tt.input), m, func(g *mapping.Group) error {
 				for _, r := range g.Rows {
 					if len(r.Errors) > 0 || len(g.Errors) > 0 {
 						invalid = append(invalid, r.Num)
@@ -135,4 +136,14 @@ func TestListAndGet(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unknown preset "nope" (known: erp-de, hybris, magento, magento-addresses, shopify`) {
 		t.Errorf("Load(preset:nope) = %v", err)
 	}
+}
+
+// runFile maps and groups a whole file, handing each customer to emit.
+func runFile(ctx context.Context, file string, m *mapping.Mapping, emit func(*mapping.Group) error) error {
+	opts := m.SheetOptions()
+	idx, err := mapping.Prepare(ctx, file, func() (sheet.Reader, error) { return sheet.Open(file, opts) }, m)
+	if err != nil {
+		return err
+	}
+	return idx.Emit(ctx, emit)
 }

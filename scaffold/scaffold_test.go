@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/emporix-import/emporix-import/mapping"
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 // matchesOf renders matches as "Column → field" for comparison.
@@ -32,7 +33,7 @@ func invalidRows(t *testing.T, input, yml string) []int {
 		t.Fatalf("generated mapping does not load: %v\n%s", err, yml)
 	}
 	var invalid []int
-	_, err = mapping.Run(context.Background(), input, m, func(g *mapping.Group) error {
+	err = runFile(context.Background(), input, m, func(g *mapping.Group) error {
 		for _, r := range g.Rows {
 			if len(r.Errors) > 0 || len(g.Errors) > 0 {
 				invalid = append(invalid, r.Num)
@@ -236,4 +237,14 @@ func TestNorm(t *testing.T) {
 			t.Errorf("norm(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// runFile maps and groups a whole file, handing each customer to emit.
+func runFile(ctx context.Context, file string, m *mapping.Mapping, emit func(*mapping.Group) error) error {
+	opts := m.SheetOptions()
+	idx, err := mapping.Prepare(ctx, file, func() (sheet.Reader, error) { return sheet.Open(file, opts) }, m)
+	if err != nil {
+		return err
+	}
+	return idx.Emit(ctx, emit)
 }
