@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/emporix-import/emporix-import/mapping"
-	"github.com/emporix-import/emporix-import/sheet"
 	"github.com/emporix-import/emporix-import/presets"
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 // Every preset validates a real-header sample file: the rows expected to be
