@@ -35,6 +35,7 @@ func newTenant(t *testing.T, cfg emulator.Config) *tenant {
 	t.Setenv("EMPORIX_TENANT", def.Tenant)
 	t.Setenv("EMPORIX_CLIENT_ID", def.ClientID)
 	t.Setenv("EMPORIX_API_URL", hs.URL)
+	t.Setenv("EMPORIX_IMPORT_LOCK_DIR", t.TempDir()) // test tenants leave no lock files behind
 	return &tenant{Server: srv, url: hs.URL}
 }
 

@@ -121,6 +121,7 @@ func TestCreateRacingAnExistingCustomerUpdatesIt(t *testing.T) {
 	t.Setenv("EMPORIX_TENANT", def.Tenant)
 	t.Setenv("EMPORIX_CLIENT_ID", def.ClientID)
 	t.Setenv("EMPORIX_API_URL", hs.URL)
+	t.Setenv("EMPORIX_IMPORT_LOCK_DIR", t.TempDir())
 	api := apiClient(t, &tenant{Server: srv, url: hs.URL})
 	if _, err := api.CreateCustomer(context.Background(), &emporix.Customer{ID: "C1", ContactEmail: "a@example.com",
 		FirstName: "Jon", Company: "Keep GmbH", ContactPhone: "+49 1"}, false); err != nil {
@@ -283,6 +284,7 @@ func TestShutdownIsBounded(t *testing.T) {
 	t.Setenv("EMPORIX_TENANT", def.Tenant)
 	t.Setenv("EMPORIX_CLIENT_ID", def.ClientID)
 	t.Setenv("EMPORIX_API_URL", hs.URL)
+	t.Setenv("EMPORIX_IMPORT_LOCK_DIR", t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	rep := filepath.Join(t.TempDir(), "r.csv")
 	done := make(chan int)
@@ -323,6 +325,7 @@ func TestSignalDuringConnectionCheck(t *testing.T) {
 	t.Setenv("EMPORIX_TENANT", def.Tenant)
 	t.Setenv("EMPORIX_CLIENT_ID", def.ClientID)
 	t.Setenv("EMPORIX_API_URL", hs.URL)
+	t.Setenv("EMPORIX_IMPORT_LOCK_DIR", t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-started; cancel() }()
 	rep := filepath.Join(t.TempDir(), "r.csv")

@@ -47,9 +47,12 @@ type Lock struct {
 	info string
 }
 
-// Dir is where locks live unless the caller says otherwise: a per-user
-// directory under the system temp directory.
+// Dir is where locks live: $EMPORIX_IMPORT_LOCK_DIR, else a directory under
+// the system temp directory shared by every user of the machine.
 func Dir() string {
+	if d := os.Getenv("EMPORIX_IMPORT_LOCK_DIR"); d != "" {
+		return d
+	}
 	return filepath.Join(os.TempDir(), "emporix-import-locks")
 }
 
@@ -63,11 +66,13 @@ func Path(dir, apiURL, tenant string) string {
 // Acquire takes the lock of apiURL + tenant without waiting, recording who
 // holds it. Another holder → *BusyError.
 func Acquire(dir, apiURL, tenant string, who Holder) (*Lock, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := makeSharedDir(dir); err != nil {
 		return nil, fmt.Errorf("run lock: %w", err)
 	}
 	path := Path(dir, apiURL, tenant)
-	fl := flock.New(path, flock.SetPermissions(0o600))
+	// Readable by all: another user's run must be able to open (read-only)
+	// and try the lock, or runs by two users would not exclude each other.
+	fl := flock.New(path, flock.SetPermissions(0o644))
 	ok, err := fl.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("run lock %s: %w", path, err)
@@ -84,11 +89,23 @@ func Acquire(dir, apiURL, tenant string, who Holder) (*Lock, error) {
 	// the flock, not a file's existence. Written by rename: never half a file.
 	if b, err := json.Marshal(who); err == nil {
 		tmp := info + fmt.Sprintf(".%d", os.Getpid())
-		if os.WriteFile(tmp, b, 0o600) == nil {
+		if os.WriteFile(tmp, b, 0o644) == nil {
 			_ = os.Rename(tmp, info)
 		}
 	}
 	return &Lock{fl: fl, info: info}, nil
+}
+
+// makeSharedDir creates dir like /tmp (world-writable, sticky) when it is
+// missing, so that every user of the machine can take locks in it.
+func makeSharedDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o777|os.ModeSticky)
 }
 
 // Release drops the lock (the kernel also does on exit).
