@@ -245,6 +245,7 @@ func writeFile(t *rapid.T, path string, cs []propCustomer) {
 
 type propScenario struct {
 	tenant, file []propCustomer
+	byEmail      bool // match: contactEmail (the file always has the e-mail)
 	replaceAddr  bool
 	replaceTags  bool
 	activate     bool
@@ -264,6 +265,12 @@ func drawScenario(t *rapid.T) propScenario {
 	if len(sc.file) == 0 {
 		sc.file = append(sc.file, drawCustomer(t, "C9.file", "C9", true))
 	}
+	sc.byEmail = rapid.Bool().Draw(t, "matchByEmail")
+	if sc.byEmail {
+		for i := range sc.file {
+			sc.file[i].email = strings.ToLower(sc.file[i].number) + "@example.com"
+		}
+	}
 	sc.replaceAddr = rapid.Bool().Draw(t, "replaceAddresses")
 	sc.replaceTags = rapid.Bool().Draw(t, "replaceTags")
 	sc.activate = rapid.Bool().Draw(t, "activate")
@@ -274,6 +281,12 @@ func (e *propEnv) importFile(t *rapid.T, dir, input string, sc propScenario, dry
 	cfg := importer.Config{Input: input, Report: filepath.Join(dir, name+".csv"), Quiet: true, Client: e.client,
 		Concurrency: 3, RetryInitial: time.Millisecond, JournalDir: filepath.Join(dir, name+"-journal"),
 		DryRun: dryRun, ReplaceAddresses: sc.replaceAddr, ReplaceTags: sc.replaceTags, Activate: sc.activate}
+	if sc.byEmail {
+		cfg.MappingFile = filepath.Join(dir, "by-email.yaml")
+		if err := os.WriteFile(cfg.MappingFile, []byte("match: contactEmail\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, err := importer.Import(context.Background(), cfg)
 	if err != nil && !errors.Is(err, importer.ErrRowsFailed) {
 		return nil, err
