@@ -22,9 +22,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -54,14 +55,7 @@ func (p *Profile) Get(flag string) (string, bool) {
 }
 
 // Keys returns the profile's flag names, sorted.
-func (p *Profile) Keys() []string {
-	keys := make([]string, 0, len(p.Values))
-	for k := range p.Values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func (p *Profile) Keys() []string { return slices.Sorted(maps.Keys(p.Values)) }
 
 // Config is the parsed config file.
 type Config struct {
@@ -70,14 +64,7 @@ type Config struct {
 }
 
 // Names returns the profile names, sorted.
-func (c *Config) Names() []string {
-	names := make([]string, 0, len(c.Profiles))
-	for n := range c.Profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (c *Config) Names() []string { return slices.Sorted(maps.Keys(c.Profiles)) }
 
 // Error is a problem with the config file; Line is 0 when unknown.
 type Error struct {
