@@ -105,7 +105,7 @@ profile (--profile), exactly as for import.`,
 	f.StringVar(&o.tenant, "tenant", os.Getenv("EMPORIX_TENANT"), "tenant (env EMPORIX_TENANT)")
 	f.StringVar(&o.clientID, "client-id", os.Getenv("EMPORIX_CLIENT_ID"), "OAuth client id (env EMPORIX_CLIENT_ID)")
 	f.StringVar(&o.clientSecretFile, "client-secret-file", "", "file holding the client secret (else env EMPORIX_CLIENT_SECRET)")
-	f.StringVar(&o.mapping, "mapping", "", "mapping file to check (and whose password fields need the import scopes)")
+	f.StringVar(&o.mapping, "mapping", "", "mapping file or preset:NAME to check (its password fields need the import scopes)")
 	f.StringVar(&o.input, "input", "", "input file: map and validate its first 100 rows")
 	f.StringVar(&o.report, "report", "", "report path the import will use (its directory must be writable); default reports/")
 	f.BoolVar(&o.json, "json", false, "print the checks as JSON")

@@ -314,3 +314,15 @@ func TestDoctorLockHeld(t *testing.T) {
 		t.Fatalf("released lock: %+v", c)
 	}
 }
+
+func TestDoctorPresetMapping(t *testing.T) {
+	rt := newRecordingTenant(t, emulator.Config{})
+	if r := runDoctor(t, rt, emulator.DefaultConfig().ClientSecret, "--mapping", "preset:shopify", "--probe=false"); r.code != exitOK ||
+		!strings.Contains(r.check(t, "mapping").Detail, "preset:shopify") {
+		t.Errorf("preset:shopify: exit %d, %+v", r.code, r.check(t, "mapping"))
+	}
+	r := runDoctor(t, rt, emulator.DefaultConfig().ClientSecret, "--mapping", "preset:nope", "--probe=false")
+	if c := r.check(t, "mapping"); r.code != exitFatal || c.Status != checkFail || !strings.Contains(c.Detail, "unknown preset") {
+		t.Errorf("preset:nope: exit %d, %+v", r.code, c)
+	}
+}

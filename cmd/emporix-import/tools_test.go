@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/emporix-import/emporix-import/presets"
 )
 
 func TestReadVersion(t *testing.T) {
@@ -103,8 +105,43 @@ func TestCompletionProfiles(t *testing.T) {
 	if got := complete(t, "import", "--config", other, "--profile", ""); !slices.Equal(got, []string{"only"}) {
 		t.Errorf("--config o.yaml --profile: %q", got)
 	}
-	if got := complete(t, "import", "--mapping", ""); !slices.Equal(got, []string{"yaml", "yml"}) {
-		t.Errorf("--mapping: %q", got)
+}
+
+func TestCompletionMapping(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, f := range []string{"erp.yaml", "old.YML", "input.csv", "maps/x.yaml", "pre[1].yaml"} {
+		writeFile(t, filepath.Join(dir, f), "", 0o600)
+	}
+	var all []string
+	for _, n := range presets.Names() {
+		all = append(all, "preset:"+n)
+	}
+	if len(all) == 0 {
+		t.Fatal("no presets")
+	}
+	tests := []struct {
+		typed string
+		want  []string
+	}{
+		{"", append(slices.Clone(all), "erp.yaml", "maps/", "old.YML", "pre[1].yaml")},
+		{"pre", append(slices.Clone(all), "pre[1].yaml")},
+		{"preset:", all},
+		{"preset:sh", []string{"preset:shopify"}},
+		{"pre[", []string{"pre[1].yaml"}},
+		{"maps/", []string{"maps/x.yaml"}},
+		{"in", nil},
+	}
+	for _, tt := range tests {
+		for _, sub := range []string{"import", "validate", "doctor"} {
+			got := complete(t, sub, "--mapping", tt.typed)
+			slices.Sort(got)
+			want := slices.Clone(tt.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+				t.Errorf("%s --mapping %q: %q, want %q", sub, tt.typed, got, want)
+			}
+		}
 	}
 }
 
