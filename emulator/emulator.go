@@ -119,6 +119,8 @@ type Server struct {
 	idRand    *rand.Rand
 	tokens    map[string]*token
 	mux       *http.ServeMux
+	accounts  map[string]*Account // by customer number: imported credentials
+	retention *Retention          // password-migration retention window; nil = unset
 
 	faultMu  sync.Mutex
 	faultRnd *rand.Rand
@@ -219,6 +221,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	path := r.URL.EscapedPath()
+	if path == "/_emulator/login" {
+		s.handleLogin(w, r)
+		return
+	}
 	if path == "/oauth/token" {
 		// The token endpoint is exempt from fault injection: golang.org/x/oauth2
 		// reports any token error as final (no retry), and the product treats

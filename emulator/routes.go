@@ -51,10 +51,10 @@ var routes = []route{
 	{http.MethodDelete, "/customers/{customerNumber}/addresses/{addressId}", scopesAddrManage, (*Server).deleteAddress},
 	{http.MethodPost, "/customers/{customerNumber}/addresses/{addressId}/tags", scopesAddrManage, (*Server).postTags},
 	{http.MethodDelete, "/customers/{customerNumber}/addresses/{addressId}/tags", scopesAddrManage, (*Server).deleteTags},
-	{http.MethodPost, "/customers/import", scopesImportManage, notEmulated},
-	{http.MethodGet, "/config/password-migration-retention", scopesImportRead, notEmulated},
-	{http.MethodPost, "/config/password-migration-retention", scopesImportManage, notEmulated},
-	{http.MethodDelete, "/config/password-migration-retention", scopesImportManage, notEmulated},
+	{http.MethodPost, "/customers/import", scopesImportManage, (*Server).importCustomers},
+	{http.MethodGet, "/config/password-migration-retention", scopesImportRead, (*Server).getRetention},
+	{http.MethodPost, "/config/password-migration-retention", scopesImportManage, (*Server).postRetention},
+	{http.MethodDelete, "/config/password-migration-retention", scopesImportManage, (*Server).deleteRetention},
 }
 
 const apiRoot = "/customer/{tenant}"
@@ -101,8 +101,4 @@ func notRouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
 	slices.Sort(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed.", nil)
-}
-
-func notEmulated(_ *Server, w http.ResponseWriter, _ *http.Request) {
-	writeError(w, http.StatusNotImplemented, "not_implemented", "This endpoint is not emulated.", nil)
 }
