@@ -209,6 +209,9 @@ type call struct {
 	// goneOK: a 404 after an attempt whose outcome was unknown means an
 	// earlier attempt already deleted the resource.
 	goneOK bool
+	// redact scrubs credentials the body carries from error answers before
+	// anything (errors, retry and debug logs) can see them; nil = none.
+	redact *strings.Replacer
 }
 
 type result struct {
@@ -275,6 +278,7 @@ func (c *Client) attempt(ctx context.Context, k *call, n int, maybeApplied *bool
 		return &result{status: st, header: resp.Header}, nil
 	}
 	ae := decodeError(k.method, k.path, st, b)
+	redactAPIError(ae, k.redact)
 	switch st {
 	case http.StatusTooManyRequests:
 		ae.RetryAfter = c.rawRetryAfter(resp.Header)
