@@ -167,6 +167,7 @@ only what changed, never duplicate. Every input row gets a line in the report.` 
 		newTemplateCmd(stdout),
 		newMappingCmd(stdout),
 		newPresetsCmd(stdout),
+		newPasswordMigrationCmd(stdout, stderr),
 		newVersionCmd(stdout),
 		newDoctorCmd(stdout),
 		newManCmd(stdout),
