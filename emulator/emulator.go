@@ -1,5 +1,6 @@
 // Package emulator is an in-memory Emporix tenant: the OAuth token endpoint and
-// the tenant-managed Customer Service (customers, addresses, address tags) as an
+// the tenant-managed Customer Service (customers, addresses, address tags, bulk
+// import with password hashes, the password-migration retention window) as an
 // http.Handler, with fault injection (latency, 429, 503, dropped answers).
 //
 // It follows the official OpenAPI contract (the facts-only copy in

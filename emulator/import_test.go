@@ -351,3 +351,39 @@ func TestStateOmitsHashes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzImportItem: any item decodes to a well-formed answer, and only a 201
+// stores a customer (with an id and an account holding exactly one hash kind).
+func FuzzImportItem(f *testing.F) {
+	for _, seed := range []string{
+		`{"account":{"email":"a@example.com","passwordHash":"1:1:a:b"}}`,
+		`{"id":"C1","contactEmail":"A@example.com","account":{"email":"a@example.com","passwordHash":"x"}}`,
+		`{"account":{"email":"b@example.com","legacyAuth":{"algorithm":"hybris-sha512-uid-salt","hash":"h","context":{"originalUid":"u"}}}}`,
+		`{"account":{"email":"c@example.com","passwordHash":"x","legacyAuth":{}}}`,
+		`{"account":null}`, `[]`, `null`, `{"account":{"email":1}}`, `{"firstName":"x","account":{"email":"d@e.fg","passwordHash":""}}`,
+	} {
+		f.Add(seed, true)
+	}
+	f.Fuzz(func(t *testing.T, item string, active bool) {
+		s := New(Config{})
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		it := s.importOne([]byte(item), active)
+		switch it.Code {
+		case 201:
+			a := s.accounts[it.ID]
+			if it.ID == "" || s.customers[it.ID] == nil || a == nil || (a.PasswordHash != "") == (a.Legacy != nil) {
+				t.Fatalf("201 for %s: id %q, account %+v", item, it.ID, a)
+			}
+			if a.Legacy != nil && !active {
+				t.Fatalf("legacy hash stored without a window: %s", item)
+			}
+		case 400:
+			if it.ID != "" || len(s.customers) != 0 || it.Message == "" {
+				t.Fatalf("400 for %s: %+v, %d customers", item, it, len(s.customers))
+			}
+		default:
+			t.Fatalf("code %d for %s", it.Code, item)
+		}
+	})
+}
