@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +136,24 @@ func TestPasswordMigrationScopesAndUsage(t *testing.T) {
 			t.Fatalf("exit %d, %s", code, errOut)
 		}
 	})
+}
+
+// TestPasswordMigrationProfile: the connection comes from a profile like for
+// the other commands; its import-only keys (rate) do not disturb.
+func TestPasswordMigrationProfile(t *testing.T) {
+	cfgPath := isolateConfig(t)
+	srv := emulator.New(emulator.Config{Scopes: pmScopes})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	secretFile := filepath.Join(t.TempDir(), "ops.secret")
+	writeFile(t, secretFile, "demo-secret\n", 0o600)
+	writeFile(t, cfgPath, "profiles:\n  ops:\n    api_url: "+hs.URL+"\n    tenant: demo\n    client_id: demo-client\n"+
+		"    client_secret_file: "+secretFile+"\n    rate: 5\n", 0o600)
+	code, out, errOut := cliOut(t, "password-migration", "set", "--end", day(9), "--profile", "ops")
+	if code != 0 || !strings.Contains(out, day(9)) {
+		t.Fatalf("set with a profile: exit %d, %s %s", code, out, errOut)
+	}
+	if got, ok := srv.Retention(); !ok || got.RetentionEndDate != day(9) {
+		t.Fatalf("retention = %+v, %v", got, ok)
+	}
 }
