@@ -74,9 +74,9 @@ legacy hash; move its end date earlier instead.
 Needs the API scopes customer.import_read (show) and customer.import_manage (set, delete).`,
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("password-migration: unknown subcommand %q (use show, set or delete)", args[0])}
+				return usageError{Err: fmt.Errorf("password-migration: unknown subcommand %q (use show, set or delete)", args[0])}
 			}
-			return usageError{errors.New("password-migration: a subcommand is required: show, set or delete")}
+			return usageError{Err: errors.New("password-migration: a subcommand is required: show, set or delete")}
 		},
 	}
 	conn.register(cmd)
@@ -152,11 +152,11 @@ today and before the end.`,
 // request checks the dates' syntax (usage errors); the API judges their values.
 func (o *pmSetOptions) request(emailsSet bool) (emporix.Retention, error) {
 	if o.end == "" {
-		return emporix.Retention{}, usageError{errors.New("set: --end YYYY-MM-DD is required")}
+		return emporix.Retention{}, usageError{Err: errors.New("set: --end YYYY-MM-DD is required")}
 	}
 	for flag, v := range map[string]string{"--end": o.end, "--reminder": o.reminder} {
 		if _, err := time.Parse(emporix.DateLayout, v); v != "" && err != nil {
-			return emporix.Retention{}, usageError{fmt.Errorf("set: %s %q is not a date (YYYY-MM-DD)", flag, v)}
+			return emporix.Retention{}, usageError{Err: fmt.Errorf("set: %s %q is not a date (YYYY-MM-DD)", flag, v)}
 		}
 	}
 	req := emporix.Retention{RetentionEndDate: o.end, EmailReminderDate: o.reminder}
