@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -15,14 +14,6 @@ import (
 )
 
 var pmScopes = []string{emulator.ScopeCustomerRead, emulator.ScopeCustomerManage, emulator.ScopeImportRead, emulator.ScopeImportManage}
-
-// cliOut runs the command line and returns the exit code, stdout and stderr.
-func cliOut(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
-}
 
 func day(offset int) string { return time.Now().UTC().AddDate(0, 0, offset).Format("2006-01-02") }
 
