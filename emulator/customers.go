@@ -167,14 +167,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q string) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 		return
 	}
+	// strict: the contract documents no maximum page size; a larger one is
+	// cut to MaxPageSize without an error (and pages are counted in the size
+	// actually served), so a client must notice a short page itself.
+	size = min(size, s.cfg.MaxPageSize)
 	s.mu.Lock()
-	matches := make([]*Customer, 0)
-	for _, c := range s.candidates(qry) {
-		if qry.match(c) {
-			matches = append(matches, c)
-		}
-	}
-	slices.SortFunc(matches, sorter)
+	matches := s.matches(qry, q+"\x00"+params.Get("sort"), sorter)
 	total := len(matches)
 	from := min(total, (page-1)*size)
 	to := min(total, from+size)
@@ -183,10 +181,40 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q string) {
 		out = append(out, customerJSON(c, exp))
 	}
 	s.mu.Unlock()
-	// The spec names the header Count; the Management Dashboard reads hybris-count.
+	// Count is the number of matches (all pages); the Management Dashboard
+	// reads the same number from hybris-count.
 	w.Header().Set("Count", strconv.Itoa(total))
 	w.Header().Set("hybris-count", strconv.Itoa(total))
 	writeJSON(w, http.StatusOK, out)
+}
+
+// listCache keeps the sorted matches of the last list query, so that paging
+// through a large tenant costs O(page) per request instead of a filter and
+// sort of the whole tenant each time. Any customer write invalidates it.
+type listCache struct {
+	key     string // q and sort
+	gen     uint64 // s.gen when filled
+	matches []*Customer
+}
+
+// touch records a change of customer data: cached list results are stale.
+// Caller holds s.mu.
+func (s *Server) touch() { s.gen++ }
+
+// matches returns the customers matching qry in sorter's order. Caller holds s.mu.
+func (s *Server) matches(qry query, key string, sorter func(a, b *Customer) int) []*Customer {
+	if c := &s.lists; c.matches != nil && c.key == key && c.gen == s.gen {
+		return c.matches
+	}
+	matches := make([]*Customer, 0)
+	for _, c := range s.candidates(qry) {
+		if qry.match(c) {
+			matches = append(matches, c)
+		}
+	}
+	slices.SortFunc(matches, sorter)
+	s.lists = listCache{key: key, gen: s.gen, matches: matches}
+	return matches
 }
 
 func (s *Server) searchCustomers(w http.ResponseWriter, r *http.Request) {
@@ -252,7 +280,7 @@ func parseSort(v string) (func(a, b *Customer) int, error) {
 			continue
 		}
 		field, dir, _ := strings.Cut(part, ":")
-		get, ok := queryFields[field]
+		get, ok := queryField(field)
 		if !ok {
 			return nil, fmt.Errorf("unknown sort field %q", field)
 		}
@@ -358,14 +386,23 @@ func (s *Server) newCustomerNumber() string {
 	}
 }
 
-// insertCustomer stores a new customer. Caller holds s.mu.
+// insertCustomer stores a new customer created by a request. Caller holds s.mu.
 func (s *Server) insertCustomer(c *Customer, reset bool) {
+	c.PasswordResetNotification = reset
+	s.store(c)
+	if reset {
+		s.passwordResets.Add(1)
+	}
+	s.applied.Add(1)
+}
+
+// store adds a new customer with the server-side values of a create. Caller holds s.mu.
+func (s *Server) store(c *Customer) {
 	s.seq++
 	c.seq = s.seq
 	c.CreatedAt = s.now().UTC()
 	c.Email = c.ContactEmail
 	c.Version = 1
-	c.PasswordResetNotification = reset
 	// Server-side defaults of CustomerCreateDto.
 	for _, d := range []struct {
 		p *string
@@ -376,11 +413,8 @@ func (s *Server) insertCustomer(c *Customer, reset bool) {
 		}
 	}
 	s.customers[c.CustomerNumber] = c
+	s.touch()
 	s.indexEmails(nil, c)
-	if reset {
-		s.passwordResets.Add(1)
-	}
-	s.applied.Add(1)
 }
 
 // checkCreate validates id reuse and e-mail uniqueness for a new customer. Caller holds s.mu.
@@ -521,6 +555,7 @@ func (s *Server) updateCustomer(w http.ResponseWriter, cur *Customer, body map[s
 	work.Version = cur.Version + 1 // every write bumps the version, even without changes
 	s.indexEmails(cur, &work)
 	*cur = work
+	s.touch()
 	s.applied.Add(1)
 	return true
 }
@@ -542,6 +577,7 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
 	}
 	s.indexEmails(c, nil)
 	delete(s.customers, n)
+	s.touch()
 	s.deleted[n] = true // the number stays reserved
 	s.applied.Add(1)
 	w.WriteHeader(http.StatusAccepted)
@@ -556,7 +592,7 @@ func (s *Server) candidates(q query) map[string]*Customer {
 		if t.Field != "id" && t.Field != "customerNumber" && t.Field != "contactEmail" {
 			continue
 		}
-		if slices.ContainsFunc(t.Alts, func(a queryAlt) bool { return a.Pred != "" }) {
+		if slices.ContainsFunc(t.Alts, func(a queryAlt) bool { return a.Pred != "" || a.Regex != nil }) {
 			continue
 		}
 		out := map[string]*Customer{}

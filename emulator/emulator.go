@@ -45,6 +45,9 @@ type Config struct {
 	// DropAfterCommit is the probability that a write is applied and the
 	// connection then closed without an answer.
 	DropAfterCommit float64
+	// MaxPageSize is the largest pageSize a list or search serves; a larger
+	// one is cut to it. Default 1000.
+	MaxPageSize int
 	// TokenTTL is the access token lifetime; default 4h.
 	TokenTTL time.Duration
 	// Seed seeds fault injection and generated ids.
@@ -77,6 +80,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = 4 * time.Hour
+	}
+	if c.MaxPageSize <= 0 {
+		c.MaxPageSize = 1000
 	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = time.Minute
@@ -119,6 +125,8 @@ type Server struct {
 	seq       int64
 	idRand    *rand.Rand
 	tokens    map[string]*token
+	gen       uint64    // bumped by every change of customer data (touch)
+	lists     listCache // the last list query's matches, valid while gen holds
 	mux       *http.ServeMux
 	accounts  map[string]*Account // by customer number: imported credentials
 	retention *Retention          // password-migration retention window; nil = unset

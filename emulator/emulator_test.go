@@ -532,6 +532,10 @@ func TestListAndSearch(t *testing.T) {
 		{`company:missing`, "n2"},
 		{`company:exists lastName:Moe`, "n3"},
 		{`firstName:"A\"nn"`, ""},
+		{`lastName:~^L`, "n1,n2"},
+		{`lastName:~e`, "n1,n2,n3"},
+		{`company:(~ACME C)`, "n1,n3"},
+		{`contactEmail:~(^(ann|cid)@)`, "n1,n3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
@@ -557,7 +561,7 @@ func TestListAndSearch(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{`nosuchfield:x`, `lastName`, `lastName:`, `lastName:(Lee`, `lastName:"Lee`, `lastName:~L.*`, `a:b:c:(`, `lastName:Lee)`} {
+	for _, bad := range []string{`nosuchfield:x`, `lastName`, `lastName:`, `lastName:(Lee`, `lastName:"Lee`, `lastName:~(L`, `lastName:~*`, `a:b:c:(`, `lastName:Lee)`} {
 		res := e.do(t, e.loose, req{method: "GET", path: "/customers?q=" + url.QueryEscape(bad)})
 		if res.status != 400 {
 			t.Errorf("q=%s: status %d, want 400", bad, res.status)

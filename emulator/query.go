@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,13 +16,16 @@ type query []queryTerm
 type queryTerm struct {
 	Field string
 	Alts  []queryAlt
+	get   func(*Customer) string // the field's accessor, resolved once
 }
 
-// queryAlt is one alternative: an exact value or a presence predicate.
+// queryAlt is one alternative: an exact value, a regex or a presence predicate.
 type queryAlt struct {
 	Value string
 	// Pred is "", "null", "exists" or "missing" (unquoted keywords only).
 	Pred string
+	// Regex is set for "~pattern" values: Value is then the pattern.
+	Regex *regexp.Regexp
 }
 
 // queryError is a q syntax or field error (answered with 400).
@@ -55,6 +60,48 @@ var queryFields = map[string]func(*Customer) string{
 	"b2b.companyRegistrationId": func(c *Customer) string { return b2bID(c) },
 }
 
+// queryField returns the accessor of a q field: a fixed field, or a mixin
+// value addressed as mixins.<mixin>.<field>[.<field>…] (the q language's
+// dotted form for mixin attributes).
+func queryField(name string) (func(*Customer) string, bool) {
+	if get, ok := queryFields[name]; ok {
+		return get, true
+	}
+	path, ok := strings.CutPrefix(name, "mixins.")
+	if !ok {
+		return nil, false
+	}
+	parts := strings.Split(path, ".")
+	if len(parts) < 2 || slices.Contains(parts, "") {
+		return nil, false
+	}
+	return func(c *Customer) string { return mixinValue(c.Mixins, parts) }, true
+}
+
+// mixinValue renders the scalar at path in a mixins object as q compares it
+// ("" when absent or not a scalar).
+func mixinValue(m map[string]any, path []string) string {
+	var v any = m
+	for _, p := range path {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = obj[p]
+	}
+	switch v := v.(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
+
 func b2bID(c *Customer) string {
 	if c.B2B == nil {
 		return ""
@@ -69,9 +116,10 @@ func b2bID(c *Customer) string {
 //	value = quoted | bare | "(" value { ("," | " OR ") value } ")"
 //
 // quoted values use backslash escapes; unquoted null, exists and missing are
-// predicates. Regex (~) and range (>=, <) forms are refused with an error:
-// the emulator does not implement them and silently matching nothing would
-// hide the client's mistake.
+// predicates; "~re", "~(re)" and "(~re)" are regular expressions (the
+// parenthesised forms may hold spaces). Range (>=, <) forms are refused with
+// an error: the emulator does not implement them and silently matching
+// nothing would hide the client's mistake.
 func parseQuery(q string) (query, error) {
 	p := &qparser{s: q}
 	var out query
@@ -124,19 +172,24 @@ func (p *qparser) term() (queryTerm, error) {
 	if p.eof() || p.s[p.i] != ':' {
 		return queryTerm{}, p.errf("expected ':' after field %q", field)
 	}
-	if _, ok := queryFields[field]; !ok {
+	get, ok := queryField(field)
+	if !ok {
 		return queryTerm{}, &queryError{start, fmt.Sprintf("unknown field %q", field)}
 	}
 	p.i++
 	if p.eof() {
 		return queryTerm{}, p.errf("missing value for field %q", field)
 	}
+	if strings.HasPrefix(p.s[p.i:], "~(") || strings.HasPrefix(p.s[p.i:], "(~") {
+		a, err := p.groupRegex()
+		return queryTerm{Field: field, Alts: []queryAlt{a}, get: get}, err
+	}
 	if p.s[p.i] == '(' {
 		alts, err := p.list()
-		return queryTerm{Field: field, Alts: alts}, err
+		return queryTerm{Field: field, Alts: alts, get: get}, err
 	}
 	a, err := p.value(" ")
-	return queryTerm{Field: field, Alts: []queryAlt{a}}, err
+	return queryTerm{Field: field, Alts: []queryAlt{a}, get: get}, err
 }
 
 func isFieldChar(c byte) bool {
@@ -211,7 +264,7 @@ func (p *qparser) value(stop string) (queryAlt, error) {
 	case v == "":
 		return queryAlt{}, p.errf("missing value")
 	case strings.HasPrefix(v, "~"):
-		return queryAlt{}, &queryError{start, "regex values (~) are not supported by the emulator"}
+		return compileRegex(start, v[1:])
 	case strings.ContainsAny(v[:1], "<>"):
 		return queryAlt{}, &queryError{start, "range values are not supported by the emulator"}
 	case slices.Contains([]string{"null", "exists", "missing"}, v):
@@ -220,15 +273,55 @@ func (p *qparser) value(stop string) (queryAlt, error) {
 	return queryAlt{Value: v}, nil
 }
 
+// groupRegex parses "~(re)" or "(~re)": the pattern runs to the parenthesis
+// that closes the group, nested groups of the pattern included.
+func (p *qparser) groupRegex() (queryAlt, error) {
+	p.i += 2 // "~(" or "(~"
+	start, depth := p.i, 1
+	for ; !p.eof(); p.i++ {
+		switch p.s[p.i] {
+		case '\\':
+			p.i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+		if depth == 0 {
+			pattern := p.s[start:p.i]
+			p.i++
+			return compileRegex(start, pattern)
+		}
+	}
+	return queryAlt{}, p.errf("unterminated regex group")
+}
+
+// compileRegex builds a regex alternative. The q regex dialect is not
+// documented; RE2 (Go's) covers the common subset (anchors, classes,
+// repetition), and a pattern matches anywhere in the value unless anchored,
+// as a search does.
+func compileRegex(pos int, pattern string) (queryAlt, error) {
+	if pattern == "" {
+		return queryAlt{}, &queryError{pos, "empty regex"}
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return queryAlt{}, &queryError{pos, fmt.Sprintf("invalid regex: %v", err)}
+	}
+	return queryAlt{Value: pattern, Regex: re}, nil
+}
+
 // match reports whether c satisfies every term.
 func (q query) match(c *Customer) bool {
 	for _, t := range q {
-		v := queryFields[t.Field](c)
+		v := t.get(c)
 		if !slices.ContainsFunc(t.Alts, func(a queryAlt) bool {
-			switch a.Pred {
-			case "null", "missing":
+			switch {
+			case a.Regex != nil:
+				return a.Regex.MatchString(v)
+			case a.Pred == "null", a.Pred == "missing":
 				return v == ""
-			case "exists":
+			case a.Pred == "exists":
 				return v != ""
 			}
 			return v == a.Value

@@ -40,6 +40,7 @@ in the foreground until interrupted. On exit the state is dumped to --state-out.
 	f.Float64Var(&cfg.ThrottleRate, "throttle-rate", 0, "probability of a 429 with Retry-After: 1 regardless of --rate")
 	f.Float64Var(&cfg.DropAfterCommit, "drop-after-commit", 0, "probability that a write is applied, then the connection closed without an answer")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 4*time.Hour, "access token lifetime")
+	f.IntVar(&cfg.MaxPageSize, "max-page-size", def.MaxPageSize, "largest pageSize a list serves (a larger one is cut to it)")
 	f.Int64Var(&cfg.Seed, "seed", 1, "random seed for fault injection")
 	f.StringVar(&stateOut, "state-out", "", "write the tenant state as JSON to this file on exit")
 	return cmd
