@@ -99,14 +99,7 @@ func (c *Client) ListCustomersTotal(ctx context.Context, opts ListOptions) ([]Cu
 	if err := decode(k, r, &out); err != nil {
 		return nil, -1, err
 	}
-	total := -1
-	for _, h := range []string{"Count", "hybris-count"} {
-		if n, err := strconv.Atoi(r.header.Get(h)); err == nil && n >= 0 {
-			total = n
-			break
-		}
-	}
-	return out, total, nil
+	return out, countHeader(r.header), nil
 }
 
 // SearchCustomers is ListCustomers with q sent in a POST body
