@@ -8,7 +8,7 @@ import (
 func TestParseScope(t *testing.T) {
 	tests := []struct {
 		in, q string // q "" with err false: scope all
-		err bool
+		err   bool
 	}{
 		{in: "all"},
 		{in: " all "},
