@@ -14,12 +14,19 @@ const (
 	WouldCreate Status = "would_create"
 	WouldUpdate Status = "would_update"
 	Valid       Status = "valid"
+
+	// Mirror rows (--missing): customers in scope that the input lacks.
+	Deactivated     Status = "deactivated"
+	Deleted         Status = "deleted"
+	WouldDeactivate Status = "would_deactivate"
+	WouldDelete     Status = "would_delete"
 )
 
-// Result is the outcome of one input row.
+// Result is the outcome of one input row, or of one customer the input lacks
+// (a mirror row: Row 0, no cells, after every input row).
 type Result struct {
 	Seq            int      // 0-based data row position (sheet.Row.Seq): the report is written in this order
-	Row            int      // spreadsheet row number (import_row)
+	Row            int      // spreadsheet row number (import_row); 0 = not an input row, import_row empty
 	Cells          []string // source cells as read
 	Status         Status
 	CustomerNumber string

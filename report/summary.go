@@ -13,7 +13,8 @@ import (
 
 // StatusOrder is the fixed order in which statuses are printed: successes,
 // dry-run outcomes, then the ones needing attention.
-var StatusOrder = []Status{Created, Updated, Unchanged, WouldCreate, WouldUpdate, Valid, Skipped, Invalid, Failed}
+var StatusOrder = []Status{Created, Updated, Unchanged, Deactivated, Deleted, WouldCreate, WouldUpdate,
+	WouldDeactivate, WouldDelete, Valid, Skipped, Invalid, Failed}
 
 // Summary describes one run: the stderr line, --summary-json and the XLSX
 // Summary sheet.
@@ -34,6 +35,40 @@ type Summary struct {
 	Aborted       string         `json:"aborted,omitempty"` // why the run stopped early
 	Error         string         `json:"error,omitempty"`   // the fatal error of a run that stopped before any row
 	DryRun        bool           `json:"dry_run"`
+	// Mirror describes the mirror phase (--missing deactivate|delete); its
+	// rows are in Counts too, but not in Rows (the input rows).
+	Mirror *Mirror `json:"mirror,omitempty"`
+}
+
+// Mirror is the mirror phase of an import: the customers in scope that the
+// input lacks.
+type Mirror struct {
+	Action     string `json:"action"` // deactivate | delete
+	Scope      string `json:"scope"`
+	MaxMissing string `json:"max_missing"`
+	InScope    int    `json:"in_scope"` // customers listed in scope
+	// Missing counts the customers in scope that the input lacks and that
+	// the action applies to (already inactive ones are not deactivated again).
+	Missing      int    `json:"missing"`
+	ListRequests int    `json:"list_requests"`
+	Stopped      string `json:"stopped,omitempty"` // why no customer was touched
+}
+
+// rows are the Summary sheet lines of the mirror phase.
+func (m *Mirror) rows() [][2]any {
+	if m == nil {
+		return nil
+	}
+	out := [][2]any{
+		{"Missing customers", m.Action + " (scope " + m.Scope + ", --max-missing " + m.MaxMissing + ")"},
+		{"In scope", m.InScope},
+		{"Missing", m.Missing},
+		{"List requests", m.ListRequests},
+	}
+	if m.Stopped != "" {
+		out = append(out, [2]any{"Mirror stopped", m.Stopped})
+	}
+	return out
 }
 
 type summaryJSON Summary // no methods: avoids recursion
@@ -138,6 +173,9 @@ func (s Summary) Line() string {
 		fmt.Fprintf(&b, " (%.0f rows/s)", r)
 	} else if r > 0 {
 		fmt.Fprintf(&b, " (%.1f rows/s)", r)
+	}
+	if m := s.Mirror; m != nil {
+		fmt.Fprintf(&b, " · %d of %d in scope missing", m.Missing, m.InScope)
 	}
 	if s.Aborted != "" {
 		fmt.Fprintf(&b, " · aborted: %s", s.Aborted)

@@ -265,14 +265,16 @@ func (w *Writer) writeResult(r Result) error {
 	for _, i := range w.keep {
 		row = append(row, cell(r.Cells, i))
 	}
-	row = append(row, strconv.Itoa(r.Row), string(r.Status), r.CustomerNumber,
+	row = append(row, rowNumber(r.Row), string(r.Status), r.CustomerNumber,
 		strings.Join(r.AddressIDs, ";"), strings.Join(r.Changes, ";"), r.Message)
 	w.rowBuf = row
 	if err := w.rep.writeRow(row, r.Status); err != nil {
 		return fmt.Errorf("report %q: %w", w.path, err)
 	}
 	w.counts[r.Status]++
-	if r.Status != Invalid && r.Status != Failed {
+	// The errors file is for fixing and re-importing input rows; a mirror
+	// row has no source cells to fix.
+	if r.Status != Invalid && r.Status != Failed || r.Row == 0 {
 		return nil
 	}
 	if w.errs == nil {
@@ -296,6 +298,14 @@ func (w *Writer) writeResult(r Result) error {
 		return fmt.Errorf("report errors file %q: %w", w.errPath, err)
 	}
 	return nil
+}
+
+// rowNumber is the import_row cell: empty for a row that is not an input row.
+func rowNumber(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 func (w *Writer) errSheet() string {

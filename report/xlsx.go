@@ -19,6 +19,11 @@ var statusColours = map[Status][2]string{ // fill, font
 	Invalid:     {"FFC7CE", "9C0006"},
 	Failed:      {"FFC7CE", "9C0006"},
 	Skipped:     {"EDEDED", "595959"},
+	// Mirror rows: a customer taken out of the shop stands out ("Neutral").
+	Deactivated:     {"FFEB9C", "9C5700"},
+	Deleted:         {"FFEB9C", "9C5700"},
+	WouldDeactivate: {"DDEBF7", "1F4E79"},
+	WouldDelete:     {"DDEBF7", "1F4E79"},
 }
 
 // StatusFill returns the RGB fill colour of a status cell in XLSX reports.
@@ -195,6 +200,7 @@ func writeSummarySheet(f *excelize.File, s Summary) error {
 	if s.Aborted != "" {
 		rows = append(rows, [2]any{"Aborted", s.Aborted})
 	}
+	rows = append(rows, s.Mirror.rows()...)
 	rows = append(rows, [2]any{}, [2]any{"Status", "Count"})
 	head := len(rows)
 	for _, st := range orderedStatuses(s.Counts) {
