@@ -67,3 +67,28 @@ func TestResyncWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedInSync: a tenant seeded with SeedInSync is what importing the file
+// makes of it, so importing the file writes nothing.
+func TestSeedInSync(t *testing.T) {
+	dir := t.TempDir()
+	data := Generate(150, 9)
+	in := filepath.Join(dir, "c.csv")
+	rows, err := WriteCSV(in, slices.Values(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten := NewTenant(emulator.Config{})
+	defer ten.Close()
+	if err := ten.SeedInSync(slices.Values(data)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ten.Import(context.Background(), in, ImportOptions{Concurrency: 8, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Server.Writes != 0 || r.Summary.Counts[report.Unchanged] != rows {
+		t.Errorf("import into the seeded tenant: %d writes (%v), counts %v; want 0 writes, %d unchanged",
+			r.Server.Writes, r.Server.ByMethod, r.Summary.Counts, rows)
+	}
+}
