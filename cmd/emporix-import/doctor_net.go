@@ -296,13 +296,34 @@ func (d *doctor) confirmRead(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// checkRetention applies only when the mapping maps passwords. This build's
-// client has no password-migration call yet, so it says so instead of guessing.
-func (d *doctor) checkRetention(context.Context) {
+// checkRetention applies only when the mapping maps passwords: legacy hashes
+// can only be imported inside an active password-migration retention window.
+// Reading it is harmless (GET, customer.import_read).
+func (d *doctor) checkRetention(ctx context.Context) {
 	if !d.passwords {
 		return
 	}
-	d.add(checkResult{Name: "retention", Status: checkWarn,
-		Detail: "the mapping maps passwords; this build cannot read the password-migration retention window",
-		Fix:    "make sure a retention window is active in Emporix before importing hashes"})
+	c := checkResult{Name: "retention", Status: checkFail}
+	if d.client == nil {
+		d.add(checkResult{Name: "retention", Status: checkSkip, Detail: "needs a token"})
+		return
+	}
+	start := time.Now()
+	r, err := d.client.GetRetention(ctx)
+	c.LatencyMS = ms(time.Since(start))
+	today := time.Now().UTC().Format(emporix.DateLayout)
+	switch {
+	case errors.Is(err, emporix.ErrRetentionNotSet):
+		c.Detail = "no password-migration retention window: customers with legacy password hashes cannot be imported"
+		c.Fix = "emporix-import password-migration set --end YYYY-MM-DD"
+	case err != nil:
+		c.Detail = "cannot read the retention window: " + err.Error()
+		c.Fix = "assign customer.import_read to the API key"
+	case r.RetentionEndDate < today: // YYYY-MM-DD compares as text
+		c.Detail = "the retention window ended on " + r.RetentionEndDate
+		c.Fix = "emporix-import password-migration set --end YYYY-MM-DD (a future date)"
+	default:
+		c.Status, c.Detail = checkOK, "password-migration window open until "+r.RetentionEndDate
+	}
+	d.add(c)
 }

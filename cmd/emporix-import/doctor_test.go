@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/emulator"
 	"github.com/emporix-import/emporix-import/internal/runlock"
 )
@@ -324,5 +325,39 @@ func TestDoctorPresetMapping(t *testing.T) {
 	r := runDoctor(t, rt, emulator.DefaultConfig().ClientSecret, "--mapping", "preset:nope", "--probe=false")
 	if c := r.check(t, "mapping"); r.code != exitFatal || c.Status != checkFail || !strings.Contains(c.Detail, "unknown preset") {
 		t.Errorf("preset:nope: exit %d, %+v", r.code, c)
+	}
+}
+
+// TestDoctorRetention drives the retention check directly: no mapping field
+// carries password hashes yet, so it cannot be reached through --mapping.
+func TestDoctorRetention(t *testing.T) {
+	rt := newRecordingTenant(t, emulator.Config{})
+	def := emulator.DefaultConfig()
+	cl, err := emporix.New(emporix.Config{BaseURL: rt.url, Tenant: def.Tenant, ClientID: def.ClientID, ClientSecret: def.ClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func() checkResult {
+		d := &doctor{opts: &doctorOptions{}, client: cl, passwords: true}
+		d.checkRetention(context.Background())
+		if len(d.checks) != 1 {
+			t.Fatalf("checks %+v", d.checks)
+		}
+		return d.checks[0]
+	}
+	if c := check(); c.Status != checkFail || !strings.Contains(c.Fix, "password-migration set --end") {
+		t.Errorf("no window: %+v", c)
+	}
+	end := time.Now().AddDate(0, 1, 0).Format(emporix.DateLayout)
+	if _, err := cl.SetRetention(context.Background(), emporix.Retention{RetentionEndDate: end}); err != nil {
+		t.Fatal(err)
+	}
+	if c := check(); c.Status != checkOK || !strings.Contains(c.Detail, end) {
+		t.Errorf("open window: %+v", c)
+	}
+	none := &doctor{opts: &doctorOptions{}, client: cl}
+	none.checkRetention(context.Background())
+	if len(none.checks) != 0 {
+		t.Errorf("no passwords mapped, yet: %+v", none.checks)
 	}
 }
