@@ -105,6 +105,7 @@ type Config struct {
 	Activate          bool
 	SendPasswordReset bool
 	Resume            bool
+	RepairJournal     bool   // with Resume: truncate the journal at a damaged line instead of refusing
 	JournalDir        string // "" = .journal beside the report (reports/.journal by default)
 }
 
@@ -182,17 +183,22 @@ type session struct {
 	abortWhy  string
 	abortOnce sync.Once
 	abort     chan struct{} // closed when --max-errors/--stop-on-error trips
+	out       *outputs
 }
 
-func newSession(cfg Config, command string) *session {
-	return &session{cfg: cfg, command: command, started: time.Now(), abort: make(chan struct{})}
+// newSession starts a run's clock: started is when the command began
+// (journal load included).
+func newSession(cfg Config, command string, started time.Time) *session {
+	return &session{cfg: cfg, command: command, started: started, abort: make(chan struct{}), out: newOutputs()}
 }
 
-// write records the results of one group and trips the error limit.
+// write records the results of one group and trips the error limit. A
+// report that cannot be written marks the outputs broken.
 func (s *session) write(results []report.Result) error {
 	var problems []report.Result
 	for _, r := range results {
 		if err := s.rep.Write(r); err != nil {
+			s.out.fail(err, false)
 			return err
 		}
 		if r.Status == report.Failed || r.Status == report.Invalid {
@@ -317,10 +323,7 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 	for _, n := range sum.Counts {
 		sum.Rows += n
 	}
-	sum.Duration = time.Since(s.started)
-	if secs := sum.Duration.Seconds(); secs > 0 {
-		sum.RowsPerSecond = float64(sum.Rows) / secs
-	}
+	setDuration(&sum, time.Since(s.started)) // for the XLSX Summary sheet, which is written by Close
 	if s.cfg.Stats != nil {
 		st := s.cfg.Stats()
 		sum.Requests, sum.Retries, sum.RateLimited = int(st.Requests), int(st.Retries), int(st.RateLimited)
@@ -339,6 +342,8 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 		err = cerr
 		sum.ExitCode = ExitCode(err)
 	}
+	// The duration ends once the report is closed (an XLSX report is finished there).
+	setDuration(&sum, time.Since(s.started))
 	if s.cfg.Stderr != nil {
 		fmt.Fprintln(s.cfg.Stderr, sum.Line())
 	}
@@ -348,6 +353,13 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 		}
 	}
 	return sum, err
+}
+
+func setDuration(sum *report.Summary, d time.Duration) {
+	sum.Duration = d
+	if secs := d.Seconds(); secs > 0 {
+		sum.RowsPerSecond = float64(sum.Rows) / secs
+	}
 }
 
 // invalidResults reports every row of an invalid group with all its problems.

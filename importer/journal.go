@@ -11,24 +11,65 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/emporix-import/emporix-import/mapping"
 	"github.com/emporix-import/emporix-import/report"
 )
 
-// journal is the crash-safe record of completed customers: an
-// append-only JSONL file named by the input's content hash, fsynced after each
-// completed customer, so a --resume after kill -9 skips exactly the customers
-// that are done. The customer in flight at the crash has no record: it is
-// simply synced again, and sync is idempotent (find before create, addresses
+// journal is the crash-safe record of completed customers: an append-only
+// JSONL file named by the input's content hash, so that --resume skips the
+// customers that are done.
+//
+// Workers never wait for the disk: a record goes to an in-memory buffer, and
+// a committer goroutine writes the buffer out and fsyncs it once per commit
+// interval (commitInterval, or sooner once commitEvery records are waiting).
+// Durability bound: a killed run (kill -9, or a crash of the machine) loses at
+// most the records of one commit interval, so its --resume re-checks at most
+// the customers in flight plus those completed in the last commit interval.
+// Re-checking is safe: sync is idempotent (find before create, addresses
 // matched by content).
 type journal struct {
-	mu      sync.Mutex // guards writes and written
-	written uint64     // records written so far
-	syncMu  sync.Mutex // one fsync at a time
-	synced  uint64     // records covered by the last fsync; guarded by syncMu
-	f       *os.File
-	done    map[string][]journalRow // group key → its rows' results (resume only)
+	path string
+	f    *os.File
+
+	mu      sync.Mutex // guards buf, pending, err
+	buf     *bufio.Writer
+	pending int   // records buffered since the last commit
+	err     error // first write or fsync error; sticky
+
+	every     int
+	interval  time.Duration
+	kick      chan struct{} // wakes the committer early (capacity 1)
+	quit      chan struct{}
+	stopped   chan struct{}
+	onFail    func(error) // told once about the first write or fsync error
+	failOnce  sync.Once
+	closeOnce sync.Once
+	closeErr  error
+
+	index map[keyHash]span // resume only: done customers → their line
+}
+
+// Commit interval defaults: both bound what a kill can lose.
+const (
+	commitInterval = 200 * time.Millisecond
+	commitEvery    = 256
+)
+
+// keyHash identifies a group key in the resume index (128 bits of SHA-256:
+// the index holds no keys and no rows, only where each done customer's line is).
+type keyHash [16]byte
+
+func hashKey(key string) keyHash {
+	sum := sha256.Sum256([]byte(key))
+	return keyHash(sum[:16])
+}
+
+// span is a journal line's place in the file, without its newline.
+type span struct {
+	off int64
+	n   int32
 }
 
 type journalHeader struct {
@@ -55,6 +96,21 @@ type journalRow struct {
 // ErrResume is returned when --resume cannot continue the earlier run.
 var ErrResume = errors.New("cannot resume")
 
+// JournalError reports a damaged journal line; --resume --repair-journal
+// truncates the journal there.
+type JournalError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *JournalError) Error() string {
+	return fmt.Sprintf("%v: journal %s: line %d is corrupt (%v); run with --resume --repair-journal to truncate the journal there (the customers recorded from that line on are re-checked)",
+		ErrResume, e.Path, e.Line, e.Err)
+}
+
+func (e *JournalError) Unwrap() error { return ErrResume }
+
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -73,166 +129,216 @@ func stringSHA256(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// openJournal starts a new journal for input, or with resume re-opens the
-// journal of the same input content and mapping and loads what is done.
-func openJournal(dir, input, mappingFile string, resume bool) (*journal, error) {
-	sum, err := fileSHA256(input)
+// journalOpts is how one run opens its journal.
+type journalOpts struct {
+	dir, input, mapping string
+	resume, repair      bool
+	warn                io.Writer // notes about a repaired journal; may be nil
+	onFail              func(error)
+}
+
+// openJournal starts a new journal for the input, or with resume re-opens the
+// journal of the same input content and mapping and indexes what is done.
+// Either way the file is written afresh, header first: a resumed journal is
+// copied (its good lines) to a new file that replaces it.
+func openJournal(o journalOpts) (*journal, error) {
+	sum, err := fileSHA256(o.input)
 	if err != nil {
 		return nil, err
 	}
 	mapSum := ""
-	if mappingFile != "" {
+	if o.mapping != "" {
 		// A preset is hashed by its text, so a changed built-in mapping is noticed too.
-		src, err := mapping.ReadSource(mappingFile)
+		src, err := mapping.ReadSource(o.mapping)
 		if err != nil {
 			return nil, err
 		}
 		mapSum = stringSHA256(string(src))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	path := filepath.Join(dir, sum+".jsonl")
-	abs, _ := filepath.Abs(input)
+	path := filepath.Join(o.dir, sum+".jsonl")
+	abs, _ := filepath.Abs(o.input)
 	// last remembers which content this input path had when it last ran, to
 	// tell "the file changed" apart from "never imported".
-	last := filepath.Join(dir, "last-"+stringSHA256(abs))
-	hdr := journalHeader{Version: 1, Input: input, SHA256: sum, Mapping: mapSum}
+	last := filepath.Join(o.dir, "last-"+stringSHA256(abs))
+	hdr := journalHeader{Version: 1, Input: o.input, SHA256: sum, Mapping: mapSum}
 
-	if !resume {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-		if err != nil {
-			return nil, fmt.Errorf("journal: %w", err)
+	var j *journal
+	if o.resume {
+		j, err = resumeJournal(path, hdr, o)
+		if errors.Is(err, os.ErrNotExist) {
+			if prev, perr := os.ReadFile(last); perr == nil && string(prev) != sum {
+				return nil, fmt.Errorf("%w: %s changed since the interrupted run (sha256 was %.12s…, now %.12s…); run without --resume to import it afresh",
+					ErrResume, o.input, prev, sum)
+			}
+			return nil, fmt.Errorf("%w: no journal for %s in %s; run without --resume", ErrResume, o.input, o.dir)
 		}
-		j := &journal{f: f}
-		if err := j.append(hdr); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := os.WriteFile(last, []byte(sum), 0o644); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("journal: %w", err)
-		}
-		return j, nil
-	}
-
-	j, got, err := loadJournal(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if prev, perr := os.ReadFile(last); perr == nil && string(prev) != sum {
-			return nil, fmt.Errorf("%w: %s changed since the interrupted run (sha256 was %.12s…, now %.12s…); run without --resume to import it afresh",
-				ErrResume, input, prev, sum)
-		}
-		return nil, fmt.Errorf("%w: no journal for %s in %s; run without --resume", ErrResume, input, dir)
+	} else {
+		j, err = newJournal(path, hdr)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if got.Mapping != mapSum {
+	if err := os.WriteFile(last, []byte(sum), 0o644); err != nil {
 		j.f.Close()
-		return nil, fmt.Errorf("%w: the mapping file changed since the interrupted run; run without --resume", ErrResume)
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	j.onFail = o.onFail
+	j.start()
+	return j, nil
+}
+
+// newJournal creates (or truncates) path with the header only.
+func newJournal(path string, hdr journalHeader) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	j := newJournalFile(path, f)
+	b, _ := json.Marshal(hdr)
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
 	return j, nil
 }
 
-// loadJournal reads every complete entry; a torn last line (kill -9 mid-write)
-// is ignored, which is safe: that customer is synced again.
-func loadJournal(path string) (*journal, journalHeader, error) {
-	var hdr journalHeader
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, hdr, err
-	}
-	j := &journal{f: f, done: map[string][]journalRow{}}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
-	first := true
-	var good int64
-	for sc.Scan() {
-		line := sc.Bytes()
-		if first {
-			first = false
-			if err := json.Unmarshal(line, &hdr); err != nil || hdr.Version != 1 {
-				f.Close()
-				return nil, hdr, fmt.Errorf("%w: journal %s is unreadable", ErrResume, path)
-			}
-			good += int64(len(line)) + 1
-			continue
-		}
-		var e journalEntry
-		if err := json.Unmarshal(line, &e); err != nil {
-			break
-		}
-		good += int64(len(line)) + 1
-		j.done[e.Key] = e.Rows
-	}
-	// Cut a torn tail so new entries start on a fresh line.
-	if err := f.Truncate(good); err != nil {
-		f.Close()
-		return nil, hdr, fmt.Errorf("journal: %w", err)
-	}
-	return j, hdr, nil
+func newJournalFile(path string, f *os.File) *journal {
+	return &journal{path: path, f: f, buf: bufio.NewWriterSize(f, 64<<10),
+		every: commitEvery, interval: commitInterval,
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{})}
 }
 
-func (j *journal) append(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
+// start runs the committer.
+func (j *journal) start() {
+	go func() {
+		defer close(j.stopped)
+		t := time.NewTicker(j.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-j.quit:
+				return
+			case <-t.C:
+			case <-j.kick:
+			}
+			j.commit()
+		}
+	}()
+}
+
+// commit writes the buffered records out and fsyncs them. The fsync runs
+// outside the lock: workers keep appending to the buffer meanwhile.
+func (j *journal) commit() error {
 	j.mu.Lock()
-	_, err = j.f.Write(b)
-	j.written++
-	mine := j.written
+	if j.err != nil {
+		j.mu.Unlock()
+		return j.err
+	}
+	n := j.pending
+	err := j.buf.Flush()
+	j.pending = 0
 	j.mu.Unlock()
+	if err == nil && n > 0 {
+		err = j.f.Sync()
+	}
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return j.fail(err)
 	}
-	// Group commit: a record is durable once an fsync that started after it
-	// was written has finished. Workers waiting here share one fsync, so the
-	// journal costs one fsync per round of workers, not one per customer.
-	j.syncMu.Lock()
-	defer j.syncMu.Unlock()
-	if j.synced >= mine {
-		return nil
-	}
-	j.mu.Lock()
-	covered := j.written
-	j.mu.Unlock()
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	j.synced = covered
 	return nil
 }
 
-// record notes a completed customer.
+// fail records the first error and tells onFail about it.
+func (j *journal) fail(err error) error {
+	err = fmt.Errorf("journal %s: %w", j.path, err)
+	j.mu.Lock()
+	if j.err == nil {
+		j.err = err
+	}
+	err = j.err
+	j.mu.Unlock()
+	j.failOnce.Do(func() {
+		if j.onFail != nil {
+			j.onFail(err)
+		}
+	})
+	return err
+}
+
+// record notes a completed customer. It never waits for the disk; it fails
+// only once the journal has failed (then nothing more is recorded).
 func (j *journal) record(key string, results []report.Result) error {
 	e := journalEntry{Key: key, Rows: make([]journalRow, len(results))}
 	for i, r := range results {
 		e.Rows[i] = journalRow{Seq: r.Seq, Status: r.Status, Customer: r.CustomerNumber,
 			AddressIDs: r.AddressIDs, Changes: r.Changes, Message: r.Message}
 	}
-	return j.append(e)
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	j.mu.Lock()
+	if j.err != nil {
+		err := j.err
+		j.mu.Unlock()
+		return err
+	}
+	_, werr := j.buf.Write(b)
+	j.pending++
+	full := j.pending >= j.every
+	j.mu.Unlock()
+	if werr != nil {
+		return j.fail(werr)
+	}
+	if full {
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }
 
 // replay returns the results of a customer an earlier run completed, or nil.
-func (j *journal) replay(key string, cells func(seq int) (int, []string)) []report.Result {
-	rows, ok := j.done[key]
+// Its line is read back from the file: the index holds only where it is.
+func (j *journal) replay(key string, cells func(seq int) (int, []string)) ([]report.Result, error) {
+	sp, ok := j.index[hashKey(key)]
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	out := make([]report.Result, len(rows))
-	for i, r := range rows {
+	line := make([]byte, sp.n)
+	if _, err := j.f.ReadAt(line, sp.off); err != nil {
+		return nil, fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	var e journalEntry
+	if err := json.Unmarshal(line, &e); err != nil || e.Key != key {
+		return nil, fmt.Errorf("journal %s: the record at byte %d changed during the run", j.path, sp.off)
+	}
+	out := make([]report.Result, len(e.Rows))
+	for i, r := range e.Rows {
 		num, c := cells(r.Seq)
 		out[i] = report.Result{Seq: r.Seq, Row: num, Cells: c, Status: r.Status, CustomerNumber: r.Customer,
 			AddressIDs: r.AddressIDs, Changes: r.Changes, Message: r.Message}
 	}
-	return out
+	return out, nil
 }
 
+// close commits what is buffered and closes the file; later calls return
+// the first call's result.
 func (j *journal) close() error {
 	if j == nil {
 		return nil
 	}
-	return j.f.Close()
+	j.closeOnce.Do(func() {
+		close(j.quit)
+		<-j.stopped
+		j.closeErr = j.commit()
+		if cerr := j.f.Close(); j.closeErr == nil && cerr != nil {
+			j.closeErr = fmt.Errorf("journal %s: %w", j.path, cerr)
+		}
+	})
+	return j.closeErr
 }

@@ -67,6 +67,10 @@ func (p *pipeline) run(plan *mapping.Index) error {
 	lookupErr := lookups.Wait()
 	close(p.jobs)
 	err := errors.Join(feedErr, lookupErr, eg.Wait())
+	if oerr := p.s.out.result(p.cfg.DryRun); oerr != nil {
+		// One message: the output's failure and what reached the tenant.
+		return oerr
+	}
 	if err == nil && p.interrupted.Load() {
 		err = ErrInterrupted
 	}
@@ -98,17 +102,25 @@ func (p *pipeline) bound() {
 
 // feed handles one group from the input, in input order.
 func (p *pipeline) feed(g *mapping.Group) error {
+	if p.s.out.failed() {
+		return p.s.out.err // nothing more can be reported: stop reading
+	}
 	p.s.read.Add(int64(len(g.Rows)))
 	if !g.Valid() {
 		return p.s.write(invalidResults(g, report.Invalid))
 	}
 	if p.jr != nil && p.cfg.Resume {
-		if done := p.jr.replay(g.Key, rowCells(g)); done != nil {
+		done, err := p.jr.replay(g.Key, rowCells(g))
+		if err != nil {
+			return err
+		}
+		if done != nil {
 			return p.s.write(done)
 		}
 	}
 	if p.stopReason() != "" {
-		return p.skip(g)
+		p.skip(g)
+		return nil
 	}
 	p.batch = append(p.batch, g)
 	if len(p.batch) < lookupBatch {
@@ -125,9 +137,7 @@ func (p *pipeline) flush() error {
 		return nil
 	}
 	for _, g := range b {
-		if err := p.skip(g); err != nil {
-			return err
-		}
+		p.skip(g)
 	}
 	return nil
 }
@@ -143,16 +153,24 @@ func handOver[T any](p *pipeline, ch chan<- T, v T) bool {
 	case <-p.ctx.Done():
 	case <-p.work.Done():
 	case <-p.s.abort:
+	case <-p.s.out.broken:
 	}
 	return false
 }
 
+// put reports a group's results. A report error is not returned: it is
+// recorded in p.s.out, which stops new work without cancelling the work in
+// flight (whose writes must still be journalled).
+func (p *pipeline) put(results []report.Result) {
+	_ = p.s.write(results)
+}
+
 // skip reports a group that is not sent to the workers.
-func (p *pipeline) skip(g *mapping.Group) error {
+func (p *pipeline) skip(g *mapping.Group) {
 	if p.ctx.Err() != nil {
 		p.interrupted.Store(true)
 	}
-	return p.s.write(skippedResults(g, p.stopReason()))
+	p.put(skippedResults(g, p.stopReason()))
 }
 
 // stopReason says why a group is not sent to the workers, or "" to send it.
@@ -164,6 +182,8 @@ func (p *pipeline) stopReason() string {
 		return "not processed: the run stopped on a fatal error"
 	case p.s.aborted():
 		return "not processed: aborted (" + p.s.abortReason() + ")"
+	case p.s.out.failed():
+		return "not processed: an output failed"
 	}
 	return ""
 }
@@ -175,12 +195,8 @@ func (p *pipeline) lookupLoop() error {
 		for _, g := range b {
 			j := job{g: g}
 			j.cur, j.known = found(g)
-			if handOver(p, p.jobs, j) {
-				continue
-			}
-			if err := p.skip(g); err != nil {
-				p.stop(err)
-				return err
+			if !handOver(p, p.jobs, j) {
+				p.skip(g)
 			}
 		}
 	}
@@ -198,13 +214,25 @@ func (p *pipeline) syncLoop() error {
 }
 
 func (p *pipeline) syncOne(j job) error {
+	if p.s.out.failed() {
+		// Issue no write once an output is broken.
+		p.skip(j.g)
+		return nil
+	}
 	out := p.sy.sync(p.work, j)
+	if len(out.Writes) > 0 && !p.cfg.DryRun {
+		p.s.out.changed.Add(1)
+		if out.Created {
+			p.s.out.created.Add(1)
+		}
+	}
 	if (out.Err != nil || len(out.AddrErr) > 0) && p.work.Err() != nil && len(out.Writes) == 0 {
 		// Cut short by the run stopping, not failed on its own.
 		if cause := context.Cause(p.work); errors.Is(cause, errShutdown) {
 			p.interrupted.Store(true)
 		}
-		return p.skip(j.g)
+		p.skip(j.g)
+		return nil
 	}
 	if (out.Err != nil || len(out.AddrErr) > 0) && errors.Is(context.Cause(p.work), errShutdown) {
 		// Whatever failed here failed because the shutdown cut it short.
@@ -213,16 +241,14 @@ func (p *pipeline) syncOne(j job) error {
 	}
 	results := groupResults(j.g, out, p.cfg.DryRun)
 	if p.jr != nil && allOK(results) {
-		if err := p.jr.record(j.g.Key, results); err != nil {
-			return err
+		if err := p.jr.record(j.g.Key, results); err == nil {
+			p.s.out.journalled.Add(1)
 		}
 	}
 	if errors.Is(out.Err, ErrMaxDeletes) {
 		p.s.trip(fmt.Sprintf("--max-deletes %d reached: raise it and run again with --resume", p.sy.deletes.limit))
 	}
-	if err := p.s.write(results); err != nil {
-		return err
-	}
+	p.put(results)
 	if isFatal(out.Err) {
 		return out.Err
 	}

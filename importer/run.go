@@ -13,11 +13,12 @@ import (
 
 // Validate reads, maps and validates every row without any network access.
 func Validate(ctx context.Context, cfg Config) (report.Summary, error) {
+	started := time.Now()
 	m, err := loadMapping(cfg.MappingFile)
 	if err != nil {
 		return report.Summary{}, err
 	}
-	s := newSession(cfg, "validate")
+	s := newSession(cfg, "validate", started)
 	plan, err := s.prepare(ctx, m)
 	if err != nil {
 		return report.Summary{}, err
@@ -73,6 +74,7 @@ func fileProblems(g *mapping.Group) []string {
 // flight get ShutdownTimeout to finish, then their requests are cancelled;
 // every remaining row is reported as skipped, and the result is ErrInterrupted.
 func Import(ctx context.Context, cfg Config) (report.Summary, error) {
+	started := time.Now()
 	m, err := loadMapping(cfg.MappingFile)
 	if err != nil {
 		return report.Summary{}, err
@@ -90,29 +92,41 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	if cfg.DryRun {
 		command = "import --dry-run"
 	}
+	s := newSession(cfg, command, started)
 	var jr *journal
 	if !cfg.DryRun {
-		dir := cfg.JournalDir
-		if dir == "" {
-			// Beside the reports: reports/.journal by default.
-			dir = filepath.Join(filepath.Dir(cmp.Or(cfg.Report, DefaultReportPath(cfg.Input, time.Time{}))), ".journal")
-		}
-		if jr, err = openJournal(dir, cfg.Input, cfg.MappingFile, cfg.Resume); err != nil {
+		if jr, err = openJournal(s.journalOpts()); err != nil {
 			return report.Summary{}, err
 		}
 		defer jr.close()
 	}
-	s := newSession(cfg, command)
 	plan, err := s.prepare(ctx, m)
 	if err != nil {
 		return report.Summary{}, err
 	}
 	sy := newSyncer(cfg, m)
 	runErr := newPipeline(ctx, s.cfg, s, sy, jr).run(plan)
+	if jerr := jr.close(); jerr != nil && runErr == nil {
+		// The last commit failed: what is done is in the report, but a
+		// --resume would re-check the customers of that commit.
+		s.out.fail(jerr, true)
+		runErr = s.out.result(cfg.DryRun)
+	}
 	if cfg.DryRun && sy.deletes.total() > 0 && cfg.Stderr != nil {
 		fmt.Fprintf(cfg.Stderr, "dry run: %d address deletions planned (--max-deletes %d)\n", sy.deletes.total(), cfg.MaxDeletes)
 	}
 	return s.finish(report.Summary{DryRun: cfg.DryRun}, runErr)
+}
+
+// journalOpts: the journal lives beside the reports (reports/.journal by
+// default); a failing journal breaks the run's outputs.
+func (s *session) journalOpts() journalOpts {
+	dir := s.cfg.JournalDir
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(cmp.Or(s.cfg.Report, DefaultReportPath(s.cfg.Input, time.Time{}))), ".journal")
+	}
+	return journalOpts{dir: dir, input: s.cfg.Input, mapping: s.cfg.MappingFile, resume: s.cfg.Resume,
+		repair: s.cfg.RepairJournal, warn: s.cfg.Stderr, onFail: func(err error) { s.out.fail(err, true) }}
 }
 
 func newSyncer(cfg Config, m *mapping.Mapping) *syncer {

@@ -38,6 +38,7 @@ type importOptions struct {
 	activate          bool
 	sendPasswordReset bool
 	resume            bool
+	repairJournal     bool
 	dryRun            bool
 	embedded          bool
 
@@ -83,6 +84,7 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 	f.BoolVar(&o.activate, "activate", false, "set active=true, onHold=false on customers this run creates")
 	f.BoolVar(&o.sendPasswordReset, "send-password-reset", false, "let Emporix e-mail a password reset link to created customers")
 	f.BoolVar(&o.resume, "resume", false, "continue an interrupted or aborted run of the same input from its journal")
+	f.BoolVar(&o.repairJournal, "repair-journal", false, "with --resume: truncate a journal at its first damaged line (the customers recorded after it are re-checked)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "read the tenant and report what would change; never write")
 	f.BoolVar(&o.embedded, "embedded", false, "start the embedded Emporix emulator in-process (empty tenant) and import into it")
 	f.StringVar(&o.apiURL, "api-url", envOr("EMPORIX_API_URL", "https://api.emporix.io"), "API base URL (env EMPORIX_API_URL)")
@@ -101,6 +103,8 @@ func (o *importOptions) check() error {
 		return usageError{Err: fmt.Errorf("--tags must be merge or replace, not %q", o.tags)}
 	case o.concurrency < 1:
 		return usageError{Err: errors.New("--concurrency must be at least 1")}
+	case o.repairJournal && !o.resume:
+		return usageError{Err: errors.New("--repair-journal works only with --resume")}
 	case o.rate < 0 || o.maxRetries < 0 || o.maxDeletes < 0 || o.shutdownTimeout < 0:
 		return usageError{Err: errors.New("--rate, --max-retries, --max-deletes and --shutdown-timeout must not be negative")}
 	}
@@ -193,6 +197,7 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		Activate:          o.activate,
 		SendPasswordReset: o.sendPasswordReset,
 		Resume:            o.resume,
+		RepairJournal:     o.repairJournal,
 	})
 }
 
