@@ -105,8 +105,10 @@ type Config struct {
 	Activate          bool
 	SendPasswordReset bool
 	Resume            bool
-	RepairJournal     bool   // with Resume: truncate the journal at a damaged line instead of refusing
-	JournalDir        string // "" = .journal beside the report (reports/.journal by default)
+	RepairJournal     bool // with Resume: truncate the journal at a damaged line instead of refusing
+	// JournalCommitInterval is how often the journal is fsynced; 0 = 200 ms.
+	JournalCommitInterval time.Duration
+	JournalDir            string // "" = .journal beside the report (reports/.journal by default)
 }
 
 func (c *Config) now() time.Time {

@@ -1,8 +1,6 @@
 package importer
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -291,19 +289,4 @@ func TestJournalResumeRefusals(t *testing.T) {
 	if _, err := open(true); !errors.Is(err, ErrResume) || !strings.Contains(err.Error(), "changed since the interrupted run") {
 		t.Errorf("resume with a changed input: %v", err)
 	}
-}
-
-// countJournalEntries counts the customer lines of a journal file.
-func countJournalEntries(t *testing.T, path string) int {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	n := -1 // the header
-	for sc.Scan() {
-		n++
-	}
-	return n
 }

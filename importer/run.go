@@ -126,7 +126,7 @@ func (s *session) journalOpts() journalOpts {
 		dir = filepath.Join(filepath.Dir(cmp.Or(s.cfg.Report, DefaultReportPath(s.cfg.Input, time.Time{}))), ".journal")
 	}
 	return journalOpts{dir: dir, input: s.cfg.Input, mapping: s.cfg.MappingFile, resume: s.cfg.Resume,
-		repair: s.cfg.RepairJournal, warn: s.cfg.Stderr, onFail: func(err error) { s.out.fail(err, true) }}
+		repair: s.cfg.RepairJournal, interval: s.cfg.JournalCommitInterval, warn: s.cfg.Stderr, onFail: func(err error) { s.out.fail(err, true) }}
 }
 
 func newSyncer(cfg Config, m *mapping.Mapping) *syncer {

@@ -1,0 +1,126 @@
+package importer_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emporix-import/emporix-import/emporix"
+	"github.com/emporix-import/emporix-import/emulator"
+	"github.com/emporix-import/emporix-import/importer"
+)
+
+// TestKillHelper is the child process of TestKill9ReChecksAtMostInFlightPlusOneCommit.
+func TestKillHelper(t *testing.T) {
+	if os.Getenv("KILL_HELPER_URL") == "" {
+		t.Skip("child process of TestKill9ReChecksAtMostInFlightPlusOneCommit")
+	}
+	client, err := emporix.New(emporix.Config{BaseURL: os.Getenv("KILL_HELPER_URL"), Tenant: os.Getenv("KILL_HELPER_TENANT"),
+		ClientID: os.Getenv("KILL_HELPER_ID"), ClientSecret: os.Getenv("KILL_HELPER_SECRET")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conc, _ := strconv.Atoi(os.Getenv("KILL_HELPER_CONCURRENCY"))
+	_, err = importer.Import(context.Background(), importer.Config{
+		Input: os.Getenv("KILL_HELPER_INPUT"), Report: os.Getenv("KILL_HELPER_REPORT"), Quiet: true,
+		Client: client, Concurrency: conc, JournalDir: os.Getenv("KILL_HELPER_JOURNAL"),
+		// Commits by count only: the bound below is then exact, whatever the timing.
+		JournalCommitInterval: time.Hour,
+	})
+	t.Fatalf("the import was not killed: %v", err)
+}
+
+// A kill -9 in the middle of an import loses at most the customers in flight
+// plus one commit interval (256 customers here, the interval being an hour):
+// every customer the tenant holds beyond those is in the journal, and
+// --resume completes the import without duplicates.
+func TestKill9ReChecksAtMostInFlightPlusOneCommit(t *testing.T) {
+	const n, killAt, conc, commitEvery = 700, 450, 8, 256
+	srv := emulator.New(emulator.Config{})
+	var creates atomic.Int64
+	var child atomic.Int64 // pid
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/customer/"+srv.Config().Tenant+"/customers" &&
+			creates.Add(1) == killAt {
+			syscall.Kill(int(child.Load()), syscall.SIGKILL)
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	dir := t.TempDir()
+	input := writeCustomers(t, dir, n)
+	jdir := filepath.Join(dir, "journal")
+	c := srv.Config()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KILL_HELPER_URL="+hs.URL, "KILL_HELPER_TENANT="+c.Tenant, "KILL_HELPER_ID="+c.ClientID,
+		"KILL_HELPER_SECRET="+c.ClientSecret, "KILL_HELPER_INPUT="+input, "KILL_HELPER_JOURNAL="+jdir,
+		"KILL_HELPER_REPORT="+filepath.Join(dir, "killed.csv"), "KILL_HELPER_CONCURRENCY="+strconv.Itoa(conc))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child.Store(int64(cmd.Process.Pid))
+	err := cmd.Wait()
+	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGKILL {
+		t.Fatalf("child not killed by SIGKILL: %v", err)
+	}
+
+	inTenant := len(srv.State().Customers)
+	journalled := countJournalLines(t, jdir) - 1 // the header
+	t.Logf("killed after %d creates: %d customers in the tenant, %d journalled", killAt, inTenant, journalled)
+	if lost := inTenant - journalled; lost < 0 || lost > conc+commitEvery {
+		t.Fatalf("%d customers written but not journalled; the bound is %d in flight + %d per commit", lost, conc, commitEvery)
+	}
+
+	e := &env{srv: srv}
+	e.client, err = emporix.New(emporix.Config{BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config(t, input)
+	cfg.JournalDir, cfg.Resume = jdir, true
+	if _, err := importer.Import(context.Background(), cfg); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if got := len(srv.State().Customers); got != n {
+		t.Errorf("%d customers after resume, want %d", got, n)
+	}
+	checkNoDuplicates(t, srv.State())
+	statuses := reportStatuses(t, cfg.Report)
+	unchanged := 0
+	for _, s := range statuses {
+		if s == "unchanged" {
+			unchanged++ // written before the kill, not journalled: re-checked
+		}
+	}
+	if len(statuses) != n || unchanged > conc+commitEvery {
+		t.Errorf("%d report rows (want %d), %d re-checked as unchanged", len(statuses), n, unchanged)
+	}
+}
+
+func countJournalLines(t *testing.T, dir string) int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("journals: %v", files)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		n++
+	}
+	return n
+}
