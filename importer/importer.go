@@ -341,12 +341,16 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 	}
 	sum.ExitCode = ExitCode(err)
 	if cerr := s.rep.Close(sum); cerr != nil && err == nil {
-		err = cerr
+		err = s.closeFailed(cerr)
 		sum.ExitCode = ExitCode(err)
 	}
 	// The duration ends once the report is closed (an XLSX report is finished there).
 	setDuration(&sum, time.Since(s.started))
-	if s.cfg.Stderr != nil {
+	if s.out.failed() {
+		// The counts come from a report that could not be written: the
+		// error's own message (what reached the tenant) is the one to read.
+		sum.Error = err.Error()
+	} else if s.cfg.Stderr != nil {
 		fmt.Fprintln(s.cfg.Stderr, sum.Line())
 	}
 	if s.cfg.SummaryJSON != "" {
@@ -355,6 +359,18 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 		}
 	}
 	return sum, err
+}
+
+// closeFailed is the error of a report that could not be finished after the
+// run: for an import, it states what reached the tenant.
+func (s *session) closeFailed(err error) error {
+	if !strings.HasPrefix(s.command, "import") {
+		return err
+	}
+	s.out.fail(err, false)
+	oe := s.out.result(s.cfg.DryRun).(*OutputError)
+	oe.Finished = true
+	return oe
 }
 
 func setDuration(sum *report.Summary, d time.Duration) {

@@ -17,6 +17,7 @@ type OutputError struct {
 	Created    int64
 	Journalled int64 // completed customers recorded in the journal
 	Journal    bool  // the journal itself failed
+	Finished   bool  // every write was done; only finishing the output failed
 }
 
 func (e *OutputError) Error() string {
@@ -24,11 +25,15 @@ func (e *OutputError) Error() string {
 		return fmt.Sprintf("%v: stopped at once; nothing was written to the tenant (dry run)", e.Err)
 	}
 	resume := "run again with --resume once the output is fixed: it skips the customers journalled"
+	stopped := "stopped issuing writes at once"
+	if e.Finished {
+		stopped = "the import itself had finished"
+	}
 	if e.Journal {
 		resume = "run again with --resume once the journal's disk is fixed: it re-checks every customer after the journal's last good record"
 	}
-	return fmt.Sprintf("%v: stopped issuing writes at once; %d customer(s) reached the tenant in this run (%d created, %d updated), %d completed customer(s) journalled; %s",
-		e.Err, e.Changed, e.Created, e.Changed-e.Created, e.Journalled, resume)
+	return fmt.Sprintf("%v: %s; %d customer(s) reached the tenant in this run (%d created, %d updated), %d completed customer(s) journalled; %s",
+		e.Err, stopped, e.Changed, e.Created, e.Changed-e.Created, e.Journalled, resume)
 }
 
 func (e *OutputError) Unwrap() error { return e.Err }
