@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,8 +181,9 @@ type session struct {
 
 	read      atomic.Int64 // rows read from the input so far, for a --max-errors percentage
 	mu        sync.Mutex
-	bad       int // failed + invalid rows, for --max-errors
-	printed   int // problem lines printed to stderr
+	bad       int            // failed + invalid rows, for --max-errors
+	printed   int            // problem lines printed to stderr
+	changes   map[string]int // writes per field over all customers, for the summary
 	abortWhy  string
 	abortOnce sync.Once
 	abort     chan struct{} // closed when --max-errors/--stop-on-error trips
@@ -220,6 +222,16 @@ func (s *session) write(results []report.Result) error {
 		s.trip(why)
 	}
 	return nil
+}
+
+// countChanges adds a customer's writes to the per-field counts.
+func (s *session) countChanges(out *Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changes == nil {
+		s.changes = make(map[string]int)
+	}
+	countChanges(s.changes, out)
 }
 
 // errorLimit says whether bad rows of the rows read so far trip
@@ -322,6 +334,9 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 	sum.Report = s.rep.Path()
 	sum.ErrorsFile = s.rep.ErrorsPath()
 	sum.Counts = s.rep.Counts()
+	s.mu.Lock()
+	sum.Changes = maps.Clone(s.changes)
+	s.mu.Unlock()
 	for _, n := range sum.Counts {
 		sum.Rows += n
 	}

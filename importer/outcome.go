@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emporix-import/emporix-import/mapping"
 	"github.com/emporix-import/emporix-import/report"
@@ -122,17 +123,44 @@ func rowAddressKeys(r *mapping.Row) []string {
 
 const changeCreate = "customer.create"
 
+// maxShown caps a value shown in a change entry, in characters: enough to
+// review a street or a company name, short enough to keep a report cell readable.
+const maxShown = 60
+
+// redacted stands in for the value of a credential field in change entries.
+const redacted = "[redacted]"
+
+// secretField reports fields whose values are credentials (password hashes,
+// legacy hashes and their salts): their changes are listed, their values never.
+func secretField(name string) bool {
+	n := strings.ToLower(name)
+	return strings.Contains(n, "password") || strings.Contains(n, "hash") ||
+		strings.Contains(n, "secret") || strings.HasPrefix(n, "account.")
+}
+
+// quoteShort quotes s, cutting it to maxShown characters with a trailing "…".
+func quoteShort(s string) string {
+	if utf8.RuneCountInString(s) > maxShown {
+		r := []rune(s)
+		s = string(r[:maxShown-1]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
 func showChange(v any) string {
 	switch v := v.(type) {
 	case bool:
 		return strconv.FormatBool(v)
 	case string:
-		return strconv.Quote(v)
+		return quoteShort(v)
 	}
 	return fmt.Sprint(v)
 }
 
 func fieldChange(prefix, name string, before map[string]string, hasBefore bool, v any) string {
+	if secretField(name) {
+		return prefix + name + ": " + redacted
+	}
 	if !hasBefore {
 		return prefix + name + ": " + showChange(v)
 	}
@@ -141,9 +169,31 @@ func fieldChange(prefix, name string, before map[string]string, hasBefore bool, 
 	if _, isBool := v.(bool); isBool {
 		shown = old
 	} else {
-		shown = strconv.Quote(old)
+		shown = quoteShort(old)
 	}
 	return prefix + name + ": " + shown + " → " + showChange(v)
+}
+
+// ChangeField names the field a change entry writes, for the per-field counts
+// of the summary: "firstName", "customer.create", "address.create",
+// "address.zipCode", "address.tags.add", "address.delete".
+func ChangeField(entry string) string {
+	field, _, _ := strings.Cut(entry, ": ")
+	if rest, ok := strings.CutPrefix(field, "address["); ok {
+		if i := strings.LastIndex(rest, "]."); i >= 0 {
+			return "address." + rest[i+2:]
+		}
+	}
+	return field
+}
+
+// countChanges adds one per field a customer's writes changed.
+func countChanges(counts map[string]int, out *Outcome) {
+	for _, w := range out.Writes {
+		for _, c := range w.Changes {
+			counts[ChangeField(c)]++
+		}
+	}
 }
 
 // profileChanges describes the plan's profile patch.
@@ -190,5 +240,5 @@ func (a *AddressPlan) createChange() string {
 			parts = append(parts, p)
 		}
 	}
-	return "address.create: " + strconv.Quote(strings.Join(parts, ", "))
+	return "address.create: " + quoteShort(strings.Join(parts, ", "))
 }

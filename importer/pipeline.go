@@ -239,6 +239,7 @@ func (p *pipeline) syncOne(j job) error {
 		out.Err = context.Cause(p.work)
 		p.interrupted.Store(true)
 	}
+	p.s.countChanges(out)
 	results := groupResults(j.g, out, p.cfg.DryRun)
 	if p.jr != nil && allOK(results) {
 		if err := p.jr.record(j.g.Key, results); err == nil {

@@ -19,12 +19,15 @@ var StatusOrder = []Status{Created, Updated, Unchanged, Deactivated, Deleted, Wo
 // Summary describes one run: the stderr line, --summary-json and the XLSX
 // Summary sheet.
 type Summary struct {
-	Command       string         `json:"command"` // validate | import | template ...
-	Input         string         `json:"input"`
-	Report        string         `json:"report"`
-	ErrorsFile    string         `json:"errors_file,omitempty"`
-	Rows          int            `json:"rows"`
-	Counts        map[Status]int `json:"counts"` // keys are status names
+	Command    string         `json:"command"` // validate | import | template ...
+	Input      string         `json:"input"`
+	Report     string         `json:"report"`
+	ErrorsFile string         `json:"errors_file,omitempty"`
+	Rows       int            `json:"rows"`
+	Counts     map[Status]int `json:"counts"` // keys are status names
+	// Changes counts the writes made (or planned) per field over all
+	// customers: "firstName", "address.zipCode", "customer.create", …
+	Changes       map[string]int `json:"changes,omitempty"`
 	Requests      int            `json:"requests"`
 	Retries       int            `json:"retries"`
 	RateLimited   int            `json:"rate_limited"` // 429 responses
@@ -161,6 +164,10 @@ func (s Summary) Line() string {
 		b.WriteString(" — ")
 		b.WriteString(strings.Join(parts, ", "))
 	}
+	if len(s.Changes) > 0 {
+		b.WriteString(" · changes: ")
+		b.WriteString(ChangesText(s.Changes, maxLineChanges))
+	}
 	fmt.Fprintf(&b, " · %d %s", s.Requests, plural(s.Requests, "request", "requests"))
 	if s.Requests > 0 || s.Retries > 0 {
 		fmt.Fprintf(&b, ", %d %s", s.Retries, plural(s.Retries, "retry", "retries"))
@@ -233,4 +240,38 @@ func WriteJSON(path string, s Summary) error {
 		return fmt.Errorf("summary json: %w", err)
 	}
 	return nil
+}
+
+// maxLineChanges caps the fields named on the summary line; the JSON summary
+// and the XLSX Summary sheet list them all.
+const maxLineChanges = 8
+
+// OrderedChanges lists the changed fields, most changed first, then by name.
+func OrderedChanges(changes map[string]int) []string {
+	names := make([]string, 0, len(changes))
+	for f := range changes {
+		names = append(names, f)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if d := changes[b] - changes[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	return names
+}
+
+// ChangesText renders per-field counts as "firstName ×12, address.zipCode ×3",
+// at most limit fields (0 = all) and "+N more".
+func ChangesText(changes map[string]int, limit int) string {
+	names := OrderedChanges(changes)
+	var parts []string
+	for i, f := range names {
+		if limit > 0 && i == limit {
+			parts = append(parts, fmt.Sprintf("+%d more", len(names)-limit))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", f, changes[f]))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -2,11 +2,16 @@ package report
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 func TestSummaryLine(t *testing.T) {
@@ -87,5 +92,62 @@ func TestSummaryJSON(t *testing.T) {
 	}
 	if _, ok := raw["errors_file"]; ok {
 		t.Error("empty errors_file not omitted")
+	}
+}
+
+func TestSummaryChanges(t *testing.T) {
+	changes := map[string]int{"firstName": 12, "address.zipCode": 3, "lastName": 3, "customer.create": 40}
+	if got, want := ChangesText(changes, 0), "customer.create ×40, firstName ×12, address.zipCode ×3, lastName ×3"; got != want {
+		t.Errorf("ChangesText = %q, want %q", got, want)
+	}
+	if got, want := ChangesText(changes, 2), "customer.create ×40, firstName ×12, +2 more"; got != want {
+		t.Errorf("ChangesText limited = %q, want %q", got, want)
+	}
+	s := Summary{Command: "import", Rows: 55, Changes: changes}
+	if line := s.Line(); !strings.Contains(line, " · changes: customer.create ×40, firstName ×12, address.zipCode ×3, lastName ×3 · ") {
+		t.Errorf("line = %s", line)
+	}
+	if line := (Summary{Command: "import", Rows: 1}).Line(); strings.Contains(line, "changes") {
+		t.Errorf("line without changes names them: %s", line)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Summary
+	if err := json.Unmarshal(b, &back); err != nil || !maps.Equal(back.Changes, changes) {
+		t.Errorf("JSON round trip: %v %v (%s)", err, back.Changes, b)
+	}
+
+	path := filepath.Join(t.TempDir(), "r.xlsx")
+	w, err := Create(path, []string{"a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(Result{Row: 2, Cells: []string{"x"}, Status: Updated}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(s); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, r := range rows {
+		if len(r) == 2 && r[0] == "Changed field" {
+			for _, r := range rows[i+1:] {
+				got = append(got, strings.Join(r, "="))
+			}
+		}
+	}
+	if want := []string{"customer.create=40", "firstName=12", "address.zipCode=3", "lastName=3"}; !slices.Equal(got, want) {
+		t.Errorf("Summary sheet changes = %q, want %q", got, want)
 	}
 }

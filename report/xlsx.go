@@ -206,6 +206,12 @@ func writeSummarySheet(f *excelize.File, s Summary) error {
 	for _, st := range orderedStatuses(s.Counts) {
 		rows = append(rows, [2]any{string(st), s.Counts[st]})
 	}
+	if len(s.Changes) > 0 {
+		rows = append(rows, [2]any{}, [2]any{"Changed field", "Writes"})
+		for _, f := range OrderedChanges(s.Changes) {
+			rows = append(rows, [2]any{f, s.Changes[f]})
+		}
+	}
 	for i, r := range rows {
 		for j, v := range r {
 			ref := cellName(j+1, i+1)
@@ -229,6 +235,12 @@ func writeSummarySheet(f *excelize.File, s Summary) error {
 	}
 	if err := f.SetCellStyle(sh, cellName(1, head), cellName(2, head), bold); err != nil {
 		return err
+	}
+	if len(s.Changes) > 0 {
+		ref := cellName(1, head+len(s.Counts)+2)
+		if err := f.SetCellStyle(sh, ref, cellName(2, head+len(s.Counts)+2), bold); err != nil {
+			return err
+		}
 	}
 	for i, st := range orderedStatuses(s.Counts) {
 		if c, ok := statusColours[st]; ok {
