@@ -3,6 +3,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -277,15 +278,41 @@ func (s *session) printProblems(rs []report.Result) {
 	}
 	for _, r := range rs {
 		s.printed++
+		file := filepath.Base(cmp.Or(r.File, s.cfg.Input))
 		switch {
 		case s.printed <= maxPrinted && s.cfg.LogProblems:
-			s.cfg.logger().Warn("row "+string(r.Status), "row", r.Row, "status", r.Status, "message", r.Message)
+			s.cfg.logger().Warn("row "+string(r.Status), "file", file, "row", r.Row, "key", r.Key,
+				"status", r.Status, "message", r.Message)
 		case s.printed <= maxPrinted:
-			fmt.Fprintf(s.cfg.Stderr, "%s: %s\n", r.Status, r.Message)
+			fmt.Fprintln(s.cfg.Stderr, problemLine(file, r))
 		case s.printed == maxPrinted+1:
 			fmt.Fprintf(s.cfg.Stderr, "… more problems in %s\n", s.rep.ErrorsPath())
 		}
 	}
+}
+
+// problemLine is the text log line of an invalid or failed row, naming the
+// file, the row and the customer key:
+//
+//	invalid: customers.csv row 17 (C1001): column "contactEmail": invalid e-mail address "x@@y"
+//
+// The row's own number is dropped from its messages, which name it already.
+func problemLine(file string, r report.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s row %d", r.Status, file, r.Row)
+	if r.Key != "" {
+		fmt.Fprintf(&b, " (%s)", r.Key)
+	}
+	msg := r.Message
+	own := fmt.Sprintf("row %d", r.Row)
+	msg = strings.ReplaceAll(msg, own+", column ", "column ")
+	msg = strings.TrimPrefix(msg, own+": ")
+	msg = strings.ReplaceAll(msg, "; "+own+": ", "; ")
+	if msg != "" {
+		b.WriteString(": ")
+		b.WriteString(msg)
+	}
+	return b.String()
 }
 
 func (s *session) aborted() bool {
@@ -422,12 +449,15 @@ func problemResults(g *mapping.Group, probs []string) []report.Result {
 }
 
 func rowResult(g *mapping.Group, r *mapping.Row, status report.Status) report.Result {
-	res := report.Result{Seq: r.Seq, Row: r.Num, Cells: r.Cells, Status: status}
+	res := report.Result{Seq: r.Seq, Row: r.Num, Cells: r.Cells, Status: status, Key: g.Key}
 	for _, w := range r.Warnings {
 		res.Message = joinMessages(res.Message, "warning: "+w)
 	}
 	if v, ok := g.Customer["customerNumber"]; ok && !v.Clear {
 		res.CustomerNumber = v.S
+	}
+	if res.Key == "" {
+		res.Key = res.CustomerNumber
 	}
 	return res
 }

@@ -28,6 +28,8 @@ type Result struct {
 	Seq            int      // 0-based data row position (sheet.Row.Seq): the report is written in this order
 	Row            int      // spreadsheet row number (import_row); 0 = not an input row, import_row empty
 	Cells          []string // source cells as read
+	File           string   // the input file the row comes from (log lines; import_file when two files are read)
+	Key            string   // the customer's match key, for log lines; "" when the row has none
 	Status         Status
 	CustomerNumber string
 	AddressIDs     []string
