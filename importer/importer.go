@@ -329,7 +329,10 @@ func (s *session) aborted() bool {
 // unwritable report stop the run before anything is written.
 func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Index, error) {
 	opts := m.SheetOptions()
-	plan, err := mapping.Prepare(ctx, s.cfg.Input, func() (sheet.Reader, error) { return sheet.Open(s.cfg.Input, opts) }, m)
+	var detected sheet.Options
+	plan, err := mapping.Prepare(ctx, s.cfg.Input, func() (sheet.Reader, error) {
+		return openInput(s.cfg.Input, opts, &detected)
+	}, m)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +345,7 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Ind
 			return nil, err
 		}
 	}
-	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(opts)); err != nil {
+	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(detected)); err != nil {
 		if reserved {
 			_ = os.Remove(s.cfg.Report) // never leave an empty report behind
 		}

@@ -37,7 +37,7 @@ func Show(ctx context.Context, input, mappingFile string, n int, w io.Writer) er
 	}
 	shown := 0
 	opts := m.SheetOptions()
-	idx, err := mapping.Prepare(ctx, input, func() (sheet.Reader, error) { return sheet.Open(input, opts) }, m)
+	idx, err := mapping.Prepare(ctx, input, func() (sheet.Reader, error) { return openInput(input, opts, nil) }, m)
 	if err != nil {
 		return err
 	}

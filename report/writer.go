@@ -20,13 +20,21 @@ const (
 	ColAddressIDs     = "import_address_ids"
 	ColChanges        = "import_changes"
 	ColMessage        = "import_message"
+	// ColSourceRow, in the errors file, holds each row's number in the
+	// original input; a run reading a file with this column numbers its rows by it.
+	ColSourceRow = "import_source_row"
 )
 
 // ReportColumns are the columns the report appends, in order.
 var ReportColumns = []string{ColRow, ColStatus, ColCustomerNumber, ColAddressIDs, ColChanges, ColMessage}
 
 // ErrorsColumns are the columns the errors file appends after the source columns.
-var ErrorsColumns = []string{ColRow, ColMessage}
+var ErrorsColumns = []string{ColSourceRow, ColMessage}
+
+// ownColumns are the columns this tool appends to its files. A source column
+// named like one of them comes from a report or errors file being re-imported:
+// it is dropped, not repeated, so re-importing never grows the columns.
+var ownColumns = []string{ColRow, ColStatus, ColCustomerNumber, ColAddressIDs, ColChanges, ColMessage, ColSourceRow}
 
 // ErrClosed is returned by Write and Close after Close.
 var ErrClosed = errors.New("report: writer is closed")
@@ -133,8 +141,8 @@ func Create(path string, header []string, opts ...Option) (*Writer, error) {
 		pending: make(map[int]Result),
 		counts:  make(map[Status]int),
 	}
-	w.keep = keepColumns(header, ReportColumns)
-	w.keepErr = keepColumns(header, ErrorsColumns)
+	w.keep = keepColumns(header, ownColumns)
+	w.keepErr = keepColumns(header, ownColumns)
 	if err := os.Remove(w.errPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("report: remove stale errors file: %w", err)
 	}

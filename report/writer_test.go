@@ -116,7 +116,7 @@ func TestCSVGolden(t *testing.T) {
 	}
 	errs := readCSV(t, ErrorsPath(path))
 	want := [][]string{
-		{"customerNumber", "contactEmail", "address.contactPhone", "note", "import_row", "import_message"},
+		{"customerNumber", "contactEmail", "address.contactPhone", "note", "import_source_row", "import_message"},
 		{"C1002", "bad-mail", "", `=HYPERLINK("http://evil.example","click")`, "3", `row 3, column "contactEmail": invalid e-mail "bad-mail"`},
 		{"C1004", "li@example.cn", "-5", "北京, \"quoted\"", "6", "'@api: 400 Bad Request"},
 	}
@@ -294,18 +294,19 @@ func TestStaleErrorsFileRemoved(t *testing.T) {
 // An errors file fed back as input must produce an errors file of the same shape.
 func TestReimportedErrorsFileKeepsShape(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.csv")
-	header := []string{"customerNumber", "import_row", "import_message"}
+	header := []string{"customerNumber", "import_source_row", "import_message"}
 	w, err := Create(path, header)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(Result{Seq: 0, Row: 2, Cells: []string{"C1", "7", "old"}, Status: Invalid, Message: "new"}); err != nil {
+	// The importer numbers a re-imported row by its import_source_row (7).
+	if err := w.Write(Result{Seq: 0, Row: 7, Cells: []string{"C1", "7", "old"}, Status: Invalid, Message: "new"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(Summary{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := readCSV(t, ErrorsPath(path)); fmt.Sprint(got) != "[[customerNumber import_row import_message] [C1 2 new]]" {
+	if got := readCSV(t, ErrorsPath(path)); fmt.Sprint(got) != "[[customerNumber import_source_row import_message] [C1 7 new]]" {
 		t.Errorf("errors file = %q", got)
 	}
 	if got := readCSV(t, path)[0]; strings.Join(got, ",") != "customerNumber,"+strings.Join(ReportColumns, ",") {
@@ -330,7 +331,7 @@ func TestWithSourceCSVDialect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "Kundennummer;Straße;import_row;import_message\nK1;Hauptstraße 1;2;bad ?\n"
+	want := "Kundennummer;Straße;import_source_row;import_message\nK1;Hauptstraße 1;2;bad ?\n"
 	if string(utf) != want {
 		t.Errorf("errors file = %q, want %q", utf, want)
 	}

@@ -160,7 +160,7 @@ func TestXLSXReport(t *testing.T) {
 	}
 	want := [][]string{
 		nil, nil,
-		{"customerNumber", "contactEmail", "address.contactPhone", "note", "import_row", "import_message"},
+		{"customerNumber", "contactEmail", "address.contactPhone", "note", "import_source_row", "import_message"},
 		{"C1002", "bad-mail", "", `=HYPERLINK("http://evil.example","click")`, "3", `row 3, column "contactEmail": invalid e-mail "bad-mail"`},
 		{"C1004", "li@example.cn", "-5", "北京, \"quoted\"", "6", "@api: 400 Bad Request"},
 	}
