@@ -345,7 +345,7 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Ind
 			return nil, err
 		}
 	}
-	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(detected)); err != nil {
+	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(opts), report.WithErrorsSource(detected)); err != nil {
 		if reserved {
 			_ = os.Remove(s.cfg.Report) // never leave an empty report behind
 		}

@@ -123,7 +123,7 @@ func TestErrorsFileRoundTrip(t *testing.T) {
 	}
 }
 
-// sheetColumn reads one column of a report in whatever dialect it was written.
+// sheetColumn reads one column of a file in whatever dialect it was written.
 func sheetColumn(t *testing.T, path, name string) []string {
 	t.Helper()
 	h, rows, _ := readSheet(t, path, sheet.Options{})

@@ -68,7 +68,8 @@ func (e *MissingError) Error() string {
 type Option func(*options)
 
 type options struct {
-	src sheet.Options
+	src    sheet.Options
+	errSrc *sheet.Options // the errors file's; nil = src
 }
 
 // WithSource makes the files look like the input, so that the errors file can
@@ -76,6 +77,19 @@ type options struct {
 // zero values that mean "sniff" or "first" for reading mean the defaults for
 // writing: sheet "Sheet1", header row 1, delimiter ',', UTF-8 with a BOM.
 func WithSource(src sheet.Options) Option { return func(op *options) { op.src = src } }
+
+// WithErrorsSource sets the errors file's options apart from the report's:
+// the input as it was actually read (its sniffed encoding and delimiter), so
+// that the file re-imports like the input, while the report keeps the dialect
+// the mapping asks for.
+func WithErrorsSource(src sheet.Options) Option { return func(op *options) { op.errSrc = &src } }
+
+func (o options) errorsSource() sheet.Options {
+	if o.errSrc != nil {
+		return *o.errSrc
+	}
+	return o.src
+}
 
 // sink is one output file (report or errors, CSV or XLSX).
 type sink interface {
@@ -122,8 +136,10 @@ func Create(path string, header []string, opts ...Option) (*Writer, error) {
 		return nil, fmt.Errorf("report %q: unsupported extension %q (want .csv or .xlsx)", path, filepath.Ext(path))
 	}
 	if ext == ".csv" {
-		if err := checkCSVOptions(o.src); err != nil {
-			return nil, fmt.Errorf("report %q: %w", path, err)
+		for _, src := range []sheet.Options{o.src, o.errorsSource()} {
+			if err := checkCSVOptions(src); err != nil {
+				return nil, fmt.Errorf("report %q: %w", path, err)
+			}
 		}
 	}
 	if dir := filepath.Dir(path); dir != "" {
@@ -288,9 +304,9 @@ func (w *Writer) writeResult(r Result) error {
 	if w.errs == nil {
 		var err error
 		if w.ext == ".csv" {
-			w.errs, err = newCSVSink(w.errPath, w.opts.src, false, w.errorsHeader())
+			w.errs, err = newCSVSink(w.errPath, w.opts.errorsSource(), false, w.errorsHeader())
 		} else {
-			w.errs, err = newXLSXSink(w.errPath, w.errSheet(), w.opts.src.HeaderRow, false, w.errorsHeader())
+			w.errs, err = newXLSXSink(w.errPath, w.errSheet(), w.opts.errorsSource().HeaderRow, false, w.errorsHeader())
 		}
 		if err != nil {
 			return err
@@ -317,8 +333,8 @@ func rowNumber(n int) string {
 }
 
 func (w *Writer) errSheet() string {
-	if w.opts.src.Sheet != "" {
-		return w.opts.src.Sheet
+	if sh := w.opts.errorsSource().Sheet; sh != "" {
+		return sh
 	}
 	return "Sheet1"
 }

@@ -339,3 +339,25 @@ func TestWithSourceCSVDialect(t *testing.T) {
 		t.Errorf("ß not encoded as cp1252 0xDF: % x", raw)
 	}
 }
+
+// The errors file follows the input as read; the report keeps its own dialect.
+func TestWithErrorsSource(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	w, err := Create(path, []string{"Kundennummer", "Straße"}, WithSource(sheet.Options{}),
+		WithErrorsSource(sheet.Options{Delimiter: ';', Encoding: "windows-1252"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(Result{Seq: 0, Row: 2, Cells: []string{"K1", "Hauptstraße 1"}, Status: Invalid, Message: "bad"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(Summary{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readFile(t, ErrorsPath(path))); got != "Kundennummer;Stra\xdfe;import_source_row;import_message\nK1;Hauptstra\xdfe 1;2;bad\n" {
+		t.Errorf("errors file = %q", got)
+	}
+	if got := readCSV(t, path); got[0][1] != "Straße" || len(got[0]) != 2+len(ReportColumns) {
+		t.Errorf("report = %q", got)
+	}
+}
