@@ -169,21 +169,14 @@ func (s *xlsxSink) finish(sum Summary) error {
 	return nil
 }
 
-// writeSummarySheet adds the small Summary sheet with the cell API.
-func writeSummarySheet(f *excelize.File, s Summary) error {
-	const sh = "Summary"
-	if _, err := f.NewSheet(sh); err != nil {
-		return err
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
-	}
+// summaryRows are the Summary sheet's label/value rows; head is the 1-based
+// row of the Status/Count heading.
+func summaryRows(s Summary) (rows [][2]any, head int) {
 	started := ""
 	if !s.StartedAt.IsZero() {
 		started = s.StartedAt.UTC().Format(time.RFC3339)
 	}
-	rows := [][2]any{
+	rows = [][2]any{
 		{"Command", s.commandLabel()},
 		{"Input", s.Input},
 		{"Report", s.Report},
@@ -202,7 +195,7 @@ func writeSummarySheet(f *excelize.File, s Summary) error {
 	}
 	rows = append(rows, s.Mirror.rows()...)
 	rows = append(rows, [2]any{}, [2]any{"Status", "Count"})
-	head := len(rows)
+	head = len(rows)
 	for _, st := range orderedStatuses(s.Counts) {
 		rows = append(rows, [2]any{string(st), s.Counts[st]})
 	}
@@ -212,6 +205,20 @@ func writeSummarySheet(f *excelize.File, s Summary) error {
 			rows = append(rows, [2]any{f, s.Changes[f]})
 		}
 	}
+	return rows, head
+}
+
+// writeSummarySheet adds the small Summary sheet with the cell API.
+func writeSummarySheet(f *excelize.File, s Summary) error {
+	const sh = "Summary"
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return err
+	}
+	rows, head := summaryRows(s)
 	for i, r := range rows {
 		for j, v := range r {
 			ref := cellName(j+1, i+1)
