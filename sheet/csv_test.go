@@ -3,6 +3,7 @@ package sheet
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -47,13 +48,6 @@ func encode(t *testing.T, enc encoding.Encoding, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// setVar sets a package limit for one test and restores it afterwards.
-func setVar[T any](t testing.TB, p *T, v T) {
-	old := *p
-	*p = v
-	t.Cleanup(func() { *p = old })
 }
 
 func TestCSVEncodings(t *testing.T) {
@@ -147,9 +141,9 @@ func TestSniffEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, bom, err := sniffEncoding(tt.head, "")
-			if err != nil || got != tt.want || bom != tt.wantBOM {
-				t.Errorf("sniffEncoding = %q, %d, %v; want %q, %d", got, bom, err, tt.want, tt.wantBOM)
+			te, err := sniffEncoding(tt.head, "")
+			if err != nil || te.name != tt.want || te.bomLen != tt.wantBOM {
+				t.Errorf("sniffEncoding = %q, %d, %v; want %q, %d", te.name, te.bomLen, err, tt.want, tt.wantBOM)
 			}
 		})
 	}
@@ -237,19 +231,39 @@ func TestCSVRows(t *testing.T) {
 			name:   "bare quote reported, reading continues",
 			text:   "a,b\n1,x\"y\n2,3\n",
 			header: []string{"a", "b"},
-			rows:   []wantRow{{2, []string{"1", ""}, ErrMalformedQuote}, {3, []string{"2", "3"}, nil}},
+			rows:   []wantRow{{2, []string{"1", `x"y`}, ErrMalformedQuote}, {3, []string{"2", "3"}, nil}},
 		},
 		{
 			name:   "text after closing quote reported, reading continues",
 			text:   "a,b\n\"1\"x,2\n3,4\n",
 			header: []string{"a", "b"},
-			rows:   []wantRow{{2, []string{"", ""}, ErrMalformedQuote}, {3, []string{"3", "4"}, nil}},
+			rows:   []wantRow{{2, []string{`"1"x`, "2"}, ErrMalformedQuote}, {3, []string{"3", "4"}, nil}},
 		},
 		{
 			name:   "unclosed quote at end of file",
 			text:   "a,b\n1,2\n3,\"open\n",
 			header: []string{"a", "b"},
-			rows:   []wantRow{{2, []string{"1", "2"}, nil}, {3, []string{"3", ""}, ErrMalformedQuote}},
+			rows:   []wantRow{{2, []string{"1", "2"}, nil}, {3, []string{"3", "open"}, ErrMalformedQuote}},
+		},
+		{
+			name:   "unclosed quote: every later line is its own invalid row",
+			text:   "a,b\n1,2\n3,\"open\n4,5\n\n6,7\n",
+			header: []string{"a", "b"},
+			rows: []wantRow{{2, []string{"1", "2"}, nil}, {3, []string{"3", "open"}, ErrMalformedQuote},
+				{4, []string{"4", "5"}, ErrMalformedQuote}, {6, []string{"6", "7"}, ErrMalformedQuote}},
+		},
+		{
+			name:   "bad quote inside a multi-line cell: its lines are rows, reading continues",
+			text:   "a,b\n1,\"x\ny\"z\n2,3\n",
+			header: []string{"a", "b"},
+			rows: []wantRow{{2, []string{"1", "x"}, ErrMalformedQuote}, {3, []string{`y"z`, ""}, ErrMalformedQuote},
+				{4, []string{"2", "3"}, nil}},
+		},
+		{
+			name:   "blank lines before a broken record are counted",
+			text:   "a,b\n\n\n\"x\"y,1\n2,3\n",
+			header: []string{"a", "b"},
+			rows:   []wantRow{{4, []string{`"x"y`, "1"}, ErrMalformedQuote}, {5, []string{"2", "3"}, nil}},
 		},
 		{
 			name:   "classic Mac line endings",
@@ -265,10 +279,11 @@ func TestCSVRows(t *testing.T) {
 			rows:   []wantRow{{2, []string{"1;2", "3"}, nil}},
 		},
 		{
-			name:   "NUL bytes kept",
-			text:   "a,b\n1\x00,2\n",
+			name:   "NUL and other control characters are row errors in any field",
+			text:   "a,b\n1\x00,2\nx,\x1b[31m\n\"tab\tcr\r\",ok\n",
 			header: []string{"a", "b"},
-			rows:   []wantRow{{2, []string{"1\x00", "2"}, nil}},
+			rows: []wantRow{{2, []string{"1\x00", "2"}, ErrControlChar}, {3, []string{"x", "\x1b[31m"}, ErrControlChar},
+				{4, []string{"tab\tcr\r", "ok"}, nil}},
 		},
 	}
 	for _, tt := range tests {
@@ -364,8 +379,8 @@ func TestCSVHugeField(t *testing.T) {
 	if !errors.Is(rows[0].Err, ErrFieldTooLarge) || !strings.Contains(rows[0].Err.Error(), `column B ("b")`) {
 		t.Errorf("Err = %v, want ErrFieldTooLarge naming column B", rows[0].Err)
 	}
-	if c := rows[0].Cells[1]; len(c) != MaxField || c != big[:MaxField] {
-		t.Errorf("cell truncated to %d bytes, want %d on a rune boundary", len(c), MaxField)
+	if c, maxCell := rows[0].Cells[1], (Limits{}).withDefaults().MaxCell; len(c) != maxCell || c != big[:maxCell] {
+		t.Errorf("cell truncated to %d bytes, want %d on a rune boundary", len(c), maxCell)
 	}
 	if rows[1].Err != nil || rows[1].Cells[1] != "ok" {
 		t.Errorf("row after the huge one = %+v", rows[1])
@@ -383,18 +398,17 @@ func (e endless) Read(p []byte) (int, error) {
 }
 
 func TestCSVRecordTooLarge(t *testing.T) {
-	setVar(t, &MaxRecord, 1<<20)
+	lim := Limits{MaxRecord: 1 << 20}
 	tests := []struct {
 		name string
 		in   io.Reader
 	}{
 		{"endless line", io.MultiReader(strings.NewReader("a,b\n1,2\n"), endless('x'))},
-		{"unclosed quote over many lines", io.MultiReader(strings.NewReader("a,b\n1,2\n3,\"open\n"), endless('\n'))},
 		{"endless delimiters", io.MultiReader(strings.NewReader("a,b\n1,2\n"), endless(','))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewCSV(tt.in, "bomb.csv", Options{})
+			r, err := lim.NewCSV(tt.in, "bomb.csv", Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -402,7 +416,7 @@ func TestCSVRecordTooLarge(t *testing.T) {
 				t.Fatalf("first row = %+v, %v", row, err)
 			}
 			_, err = r.Next()
-			if !errors.Is(err, ErrRecordTooLarge) || !strings.HasPrefix(err.Error(), "bomb.csv: record starting after line 2") {
+			if !errors.Is(err, ErrRecordTooLarge) || !strings.HasPrefix(err.Error(), "bomb.csv: line 3: record too large") {
 				t.Fatalf("err = %v, want ErrRecordTooLarge naming file and line", err)
 			}
 			if _, again := r.Next(); again != err {
@@ -412,21 +426,85 @@ func TestCSVRecordTooLarge(t *testing.T) {
 	}
 }
 
-func TestCSVInvalidUTF8AfterSniffWindow(t *testing.T) {
+// An unclosed quote past MaxRecord is not fatal: the quote's line and every
+// later line are reported, each as an invalid row with its raw text.
+func TestCSVUnclosedQuotePastLimit(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("name\n")
-	for b.Len() < sniffSize+10 {
-		b.WriteString("plain ascii row\n")
+	b.WriteString("a,b\n1,2\n3,\"open\n")
+	for i := 0; b.Len() < 3<<10; i++ {
+		fmt.Fprintf(&b, "%d,x\n", i)
 	}
-	b.WriteString("M\xFCller\n")
-	r, err := NewCSV(strings.NewReader(b.String()), "late.csv", Options{})
+	lines := strings.Count(b.String(), "\n")
+	r, err := Limits{MaxRecord: 1 << 10}.NewCSV(strings.NewReader(b.String()), "q.csv", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows := readAll(t, r)
+	if len(rows) != lines-1 {
+		t.Fatalf("got %d rows, want one per data line (%d)", len(rows), lines-1)
+	}
+	if rows[1].Raw != `3,"open` || !strings.Contains(rows[1].Err.Error(), "the quote on line 3 is never closed") {
+		t.Errorf("quote row = %q, %v", rows[1].Raw, rows[1].Err)
+	}
 	last := rows[len(rows)-1]
-	if !errors.Is(last.Err, ErrInvalidUTF8) || last.Cells[0] != "M\uFFFDller" {
-		t.Errorf("last row = %+v, want ErrInvalidUTF8 and a replacement character", last)
+	if last.Num != lines || !errors.Is(last.Err, ErrMalformedQuote) || !strings.Contains(last.Err.Error(), "broken quote on line 3 (row 3)") {
+		t.Errorf("last row = %+v", last)
+	}
+}
+
+// 200 MB of blank lines cost no memory and are not an error.
+func TestCSVManyBlankLines(t *testing.T) {
+	n := 4 << 20
+	if !testing.Short() {
+		n = 64 << 20
+	}
+	in := io.MultiReader(strings.NewReader("a,b\n1,2\n"), io.LimitReader(endless('\n'), int64(n)), strings.NewReader("3,4\n"))
+	r, err := Limits{MaxRecord: 1 << 20}.NewCSV(in, "blank.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readAll(t, r)
+	if len(rows) != 2 || rows[1].Num != 3+n || rows[1].Cells[1] != "4" {
+		t.Fatalf("rows = %+v", rows)
+	}
+}
+
+func TestCSVMixedEncoding(t *testing.T) {
+	var late strings.Builder
+	late.WriteString("name\n")
+	for late.Len() < sniffSize+10 {
+		late.WriteString("plain ascii row\n")
+	}
+	lateLine := strings.Count(late.String(), "\n") + 1
+	late.WriteString("M\xFCller\n")
+	tests := []struct {
+		name, text string
+		line       int
+	}{
+		{"stray Latin-1 byte beside UTF-8", "name\nJ\xC3\xBCrgen\nM\xFCller\n", 3},
+		{"UTF-8 BOM, then a Latin-1 byte", "\xEF\xBB\xBFname\nok\nM\xFCller\n", 3},
+		{"Latin-1 byte after an ASCII sniff window", late.String(), lateLine},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewCSV(strings.NewReader(tt.text), "mixed.csv", Options{})
+			for err == nil {
+				_, err = r.Next()
+			}
+			var fe *Error
+			if !errors.Is(err, ErrMixedEncoding) || !errors.As(err, &fe) || fe.Line != tt.line ||
+				!strings.HasPrefix(err.Error(), fmt.Sprintf("mixed.csv: line %d: ", tt.line)) || !strings.Contains(err.Error(), "input.encoding") {
+				t.Fatalf("err = %v, want ErrMixedEncoding naming line %d and the override", err, tt.line)
+			}
+		})
+	}
+	// The override reads every byte as one character.
+	r, err := NewCSV(strings.NewReader(tests[0].text), "mixed.csv", Options{Encoding: "windows-1252"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := readAll(t, r); len(rows) != 2 || rows[1].Cells[0] != "Müller" || rows[0].Cells[0] != "JÃ¼rgen" {
+		t.Errorf("rows = %+v", rows)
 	}
 }
 

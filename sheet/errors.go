@@ -19,11 +19,16 @@ var (
 	ErrTooLarge          = errors.New("file too large when uncompressed")
 	ErrCorrupt           = errors.New("corrupt file")
 	ErrClosed            = errors.New("reader closed")
+	ErrMixedEncoding     = errors.New("mixed encodings")
+	ErrEncrypted         = errors.New("password-protected workbook")
 
 	ErrRagged         = errors.New("ragged row")
 	ErrFieldTooLarge  = errors.New("cell too large")
 	ErrMalformedQuote = errors.New("malformed quote")
 	ErrInvalidUTF8    = errors.New("invalid UTF-8")
+	ErrControlChar    = errors.New("control character")
+	ErrBadXML         = errors.New("invalid cell XML")
+	ErrCellRef        = errors.New("cell outside the sheet")
 )
 
 // Error is a fatal problem with a file: reading cannot start or continue.
@@ -44,8 +49,11 @@ func (e *Error) Error() string {
 	if e.Row > 0 {
 		fmt.Fprintf(&b, ": row %d", e.Row)
 	}
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.Row > 0:
 		fmt.Fprintf(&b, " (line %d)", e.Line)
+	case e.Line > 0:
+		fmt.Fprintf(&b, ": line %d", e.Line)
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())
@@ -56,7 +64,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Problem is one non-fatal defect of a row.
 type Problem struct {
-	Kind   error  // ErrRagged, ErrFieldTooLarge, ErrMalformedQuote or ErrInvalidUTF8
+	Kind   error  // one of the row-level sentinels: ErrRagged, ErrFieldTooLarge, ErrMalformedQuote, ...
 	Col    int    // 1-based column, 0 = the whole row
 	Name   string // header name of Col, if any
 	Detail string

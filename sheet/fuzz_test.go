@@ -15,7 +15,7 @@ import (
 )
 
 // checkReader drains r and checks the invariants every reader keeps, whatever the input.
-func checkReader(t *testing.T, r Reader, name string, hr int) {
+func checkReader(t *testing.T, r Reader, name string, hr, maxCell int) {
 	t.Helper()
 	defer r.Close()
 	header := r.Header()
@@ -40,7 +40,7 @@ func checkReader(t *testing.T, r Reader, name string, hr int) {
 		}
 		prevNum = row.Num
 		for _, c := range row.Cells {
-			if !utf8.ValidString(c) || len(c) > MaxField {
+			if !utf8.ValidString(c) || len(c) > maxCell {
 				t.Fatalf("row %d: bad cell %q", row.Num, c)
 			}
 		}
@@ -56,9 +56,7 @@ func checkReader(t *testing.T, r Reader, name string, hr int) {
 func FuzzCSV(f *testing.F) {
 	// Small limits let small inputs reach the truncation and record-size paths
 	// (the tests cover the real sizes, e.g. a 1 MiB cell).
-	setVar(f, &MaxField, 64)
-	setVar(f, &MaxRecord, 512)
-	setVar(f, &MaxRecordFields, 64)
+	lim := Limits{MaxCell: 64, MaxRecord: 512, MaxRecordCells: 64}
 	seeds := []string{
 		"a,b,c\n1,2,3\n",
 		"\xEF\xBB\xBFid;name\r\n1;Müller\r\n",
@@ -73,6 +71,11 @@ func FuzzCSV(f *testing.F) {
 		"a,a\n",
 		"a,b\n1," + strings.Repeat("x", 200) + "\n2,3\n",  // over the lowered MaxField
 		"a,b\n1,\"" + strings.Repeat("y\n", 300) + "\"\n", // over the lowered MaxRecord
+		"a,b\n1,2\n3,\"Unclosed\n4,5\n6,7\n",                  // unclosed quote: later lines are rows
+		"a,b\n1,\"" + strings.Repeat("z,w\n", 200),            // unclosed quote past MaxRecord
+		"name\nJ\xC3\xBCrgen\nM\xFCller\n",                        // mixed encodings: refused
+		"\xEF\xBB\xBFname\nM\xFCller\n",                           // BOM says UTF-8, a Latin-1 byte follows
+		"a,b\n\n\n\n\n\n1,2\n\r\n\r\n",                              // blank lines
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), uint8(0))
@@ -80,7 +83,7 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte("title\n\nk;v\n1;2\n"), uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, hr uint8) {
 		opt := Options{HeaderRow: int(hr % 8)}
-		r, err := NewCSV(bytes.NewReader(data), "fuzz.csv", opt)
+		r, err := lim.NewCSV(bytes.NewReader(data), "fuzz.csv", opt)
 		if err != nil {
 			var fe *Error
 			if !errors.As(err, &fe) || !strings.HasPrefix(err.Error(), "fuzz.csv: ") {
@@ -88,13 +91,13 @@ func FuzzCSV(f *testing.F) {
 			}
 			return
 		}
-		checkReader(t, r, "fuzz.csv", headerRow(opt))
+		checkReader(t, r, "fuzz.csv", headerRow(opt), lim.MaxCell)
 	})
 }
 
 func FuzzXLSX(f *testing.F) {
 	// Keep a mutated "zip bomb" from eating the fuzzer's memory.
-	setVar(f, &XLSXUnzipSizeLimit, 64<<20)
+	lim := Limits{MaxUnzip: 64 << 20, MaxCell: 64}
 	for _, seed := range xlsxSeeds(f) {
 		f.Add(seed)
 	}
@@ -102,7 +105,7 @@ func FuzzXLSX(f *testing.F) {
 	f.Add([]byte("PK\x03\x04 not really a zip"))
 	f.Add([]byte("a,b\n1,2\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewXLSX(bytes.NewReader(data), "fuzz.xlsx", Options{})
+		r, err := lim.NewXLSX(bytes.NewReader(data), "fuzz.xlsx", Options{})
 		if err != nil {
 			var fe *Error
 			if !errors.As(err, &fe) || !strings.HasPrefix(err.Error(), "fuzz.xlsx: ") {
@@ -110,7 +113,7 @@ func FuzzXLSX(f *testing.F) {
 			}
 			return
 		}
-		checkReader(t, r, "fuzz.xlsx", 1)
+		checkReader(t, r, "fuzz.xlsx", 1, lim.MaxCell)
 	})
 }
 

@@ -7,22 +7,19 @@ import (
 	"unicode/utf8"
 )
 
-// MaxField caps one cell in bytes. A longer cell is truncated (at a rune
-// boundary) and its row gets a Row.Err; no customer field comes near this, and
-// Excel itself stops at 32,767 characters.
-var MaxField = 64 << 10
+// Open opens a CSV (.csv, .txt, .tsv) or XLSX (.xlsx, .xlsm) file for
+// streaming, with the default Limits. The caller must Close the reader.
+func Open(path string, opt Options) (Reader, error) { return Limits{}.Open(path, opt) }
 
-// Open opens a CSV (.csv, .txt, .tsv) or XLSX (.xlsx, .xlsm) file for streaming.
-// The caller must Close the reader.
-func Open(path string, opt Options) (Reader, error) {
+func open(path string, opt Options, lim Limits) (Reader, error) {
 	if opt.HeaderRow < 0 {
 		return nil, &Error{File: path, Err: fmt.Errorf("%w: header row %d must be 1 or more", ErrHeader, opt.HeaderRow)}
 	}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".csv", ".txt", ".tsv":
-		return openCSV(path, opt)
+		return openCSV(path, opt, lim)
 	case ".xlsx", ".xlsm":
-		return openXLSX(path, opt)
+		return openXLSX(path, opt, lim)
 	case ".xls":
 		return nil, &Error{File: path, Err: fmt.Errorf("%w %q: legacy Excel 97-2003 workbook; save it as .xlsx or .csv", ErrUnsupportedFormat, ext)}
 	default:
@@ -86,10 +83,10 @@ func isBlank(cells []string) bool {
 }
 
 // shape fits raw cells to the header width and records the problems shared by
-// both formats: values beyond the header, oversized cells, invalid UTF-8.
-// rawWidth is the cell count a well-formed row has (0 = do not check the count;
-// xlsx rows end at their last non-empty cell).
-func shape(raw, header []string, rawWidth int, problems []Problem) ([]string, []Problem) {
+// both formats: values beyond the header, oversized cells, invalid UTF-8,
+// control characters. rawWidth is the cell count a well-formed row has (0 = do
+// not check the count; xlsx rows end at their last non-empty cell).
+func shape(raw, header []string, rawWidth, maxCell int, problems []Problem) ([]string, []Problem) {
 	width := len(header)
 	cells := make([]string, width)
 	copy(cells, raw)
@@ -108,15 +105,15 @@ func shape(raw, header []string, rawWidth int, problems []Problem) ([]string, []
 		}
 	}
 	for i, c := range cells {
-		if len(c) > MaxField {
-			cut := MaxField
+		if len(c) > maxCell {
+			cut := maxCell
 			for cut > 0 && !utf8.RuneStart(c[cut]) {
 				cut--
 			}
 			// Clone so the truncated cell does not pin the huge original.
 			cells[i] = strings.Clone(c[:cut])
 			problems = append(problems, Problem{Kind: ErrFieldTooLarge, Col: i + 1, Name: header[i],
-				Detail: fmt.Sprintf("cell has %d bytes, more than the %d allowed; truncated", len(c), MaxField)})
+				Detail: fmt.Sprintf("cell has %d bytes, more than the %d allowed; truncated", len(c), maxCell)})
 			c = cells[i]
 		}
 		if !utf8.ValidString(c) {
@@ -124,8 +121,24 @@ func shape(raw, header []string, rawWidth int, problems []Problem) ([]string, []
 			problems = append(problems, Problem{Kind: ErrInvalidUTF8, Col: i + 1, Name: header[i],
 				Detail: "invalid UTF-8 (wrong encoding? set the input encoding)"})
 		}
+		if at, r := controlChar(cells[i]); at >= 0 {
+			problems = append(problems, Problem{Kind: ErrControlChar, Col: i + 1, Name: header[i],
+				Detail: fmt.Sprintf("control character U+%04X at byte %d (not allowed in any field)", r, at)})
+		}
 	}
 	return cells, problems
+}
+
+// controlChar finds the first C0 control character other than TAB, LF and CR
+// (and DEL): no Emporix field holds one, and NUL truncates strings in C-based
+// tools downstream.
+func controlChar(s string) (int, rune) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F {
+			return i, rune(c)
+		}
+	}
+	return -1, 0
 }
 
 func extraText(extra []string) string {

@@ -14,101 +14,115 @@ import (
 // sniffSize is how much of the file the encoding and delimiter sniffers look at.
 const sniffSize = 64 << 10
 
-// Encoding names as reported by the sniffer and accepted in Options.Encoding.
-const (
-	EncUTF8        = "utf-8"
-	EncUTF16LE     = "utf-16le"
-	EncUTF16BE     = "utf-16be"
-	EncWindows1252 = "windows-1252"
-	EncISO88591    = "iso-8859-1"
-)
-
 var (
 	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
 	bomUTF16LE = []byte{0xFF, 0xFE}
 	bomUTF16BE = []byte{0xFE, 0xFF}
 )
 
-// sniffEncoding picks the encoding of head (the first bytes of the file) and
-// returns how many BOM bytes to skip. override is Options.Encoding.
-func sniffEncoding(head []byte, override string) (name string, bomLen int, err error) {
-	hasUTF8BOM := bytes.HasPrefix(head, bomUTF8)
-	switch strings.ToLower(strings.TrimSpace(override)) {
-	case "":
-	case "utf-8", "utf8":
-		if hasUTF8BOM {
-			return EncUTF8, len(bomUTF8), nil
-		}
-		return EncUTF8, 0, nil
-	case "utf-16", "utf16", "unicode":
-		// The BOM decides the byte order; without one, assume little endian as Windows writes it.
-		switch {
-		case bytes.HasPrefix(head, bomUTF16BE):
-			return EncUTF16BE, 2, nil
-		case bytes.HasPrefix(head, bomUTF16LE):
-			return EncUTF16LE, 2, nil
-		}
-		return EncUTF16LE, 0, nil
-	case "utf-16le", "utf16le":
-		if bytes.HasPrefix(head, bomUTF16LE) {
-			return EncUTF16LE, 2, nil
-		}
-		return EncUTF16LE, 0, nil
-	case "utf-16be", "utf16be":
-		if bytes.HasPrefix(head, bomUTF16BE) {
-			return EncUTF16BE, 2, nil
-		}
-		return EncUTF16BE, 0, nil
-	case "windows-1252", "cp1252", "win-1252":
-		return EncWindows1252, 0, nil
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1":
-		return EncISO88591, 0, nil
-	default:
-		return "", 0, fmt.Errorf("%w %q (want utf-8, utf-16, windows-1252 or iso-8859-1)", ErrUnknownEncoding, override)
+// textEncoding is what the sniffer (or the override) decided.
+type textEncoding struct {
+	name   string            // canonical name, as CSVInfo reports it
+	enc    encoding.Encoding // nil for UTF-8: no transform
+	bomLen int               // BOM bytes to skip
+	// strict: the encoding was sniffed as UTF-8, so an invalid byte later in
+	// the file means the file mixes encodings, which is fatal. With an explicit
+	// utf-8 override invalid bytes are row errors instead.
+	strict bool
+}
+
+// sniffEncoding picks the encoding of head (the first bytes of the file).
+// override is Options.Encoding.
+func sniffEncoding(head []byte, override string) (textEncoding, error) {
+	if strings.TrimSpace(override) != "" {
+		return overrideEncoding(head, override)
 	}
 	switch {
-	case hasUTF8BOM:
-		return EncUTF8, len(bomUTF8), nil
+	case bytes.HasPrefix(head, bomUTF8):
+		return textEncoding{name: EncUTF8, bomLen: len(bomUTF8), strict: true}, nil
 	case bytes.HasPrefix(head, bomUTF16LE):
-		return EncUTF16LE, 2, nil
+		return utf16Encoding(unicode.LittleEndian, 2), nil
 	case bytes.HasPrefix(head, bomUTF16BE):
-		return EncUTF16BE, 2, nil
+		return utf16Encoding(unicode.BigEndian, 2), nil
 	}
-	if validUTF8Prefix(head) {
-		return EncUTF8, 0, nil
+	bad := invalidUTF8At(head)
+	if bad < 0 {
+		return textEncoding{name: EncUTF8, strict: true}, nil
 	}
-	return EncWindows1252, 0, nil
+	if hasMultiByteUTF8(head) {
+		return textEncoding{}, mixedError(head[bad], 1+bytes.Count(head[:bad], []byte{'\n'}))
+	}
+	return textEncoding{name: EncWindows1252, enc: charmap.Windows1252}, nil
 }
 
-// validUTF8Prefix is utf8.Valid, tolerating a rune cut off at the end of the
-// sniff window.
-func validUTF8Prefix(b []byte) bool {
-	if len(b) >= sniffSize {
-		for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
-			if utf8.RuneStart(b[len(b)-i]) {
-				if !utf8.FullRune(b[len(b)-i:]) {
-					b = b[:len(b)-i]
-				}
-				break
-			}
-		}
+func overrideEncoding(head []byte, override string) (textEncoding, error) {
+	name, enc, err := LookupEncoding(override)
+	if err != nil {
+		return textEncoding{}, err
 	}
-	return utf8.Valid(b)
-}
-
-// decoder returns the decoder for an encoding name, nil for UTF-8 (no transform needed).
-func decoder(name string) *encoding.Decoder {
 	switch name {
+	case EncUTF8:
+		if bytes.HasPrefix(head, bomUTF8) {
+			return textEncoding{name: EncUTF8, bomLen: len(bomUTF8)}, nil
+		}
+		return textEncoding{name: EncUTF8}, nil
+	case EncUTF16:
+		// The BOM decides the byte order; without one, little endian as Windows writes it.
+		if bytes.HasPrefix(head, bomUTF16BE) {
+			return utf16Encoding(unicode.BigEndian, 2), nil
+		}
+		return utf16Encoding(unicode.LittleEndian, bomLenIf(head, bomUTF16LE)), nil
 	case EncUTF16LE:
-		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder()
+		return utf16Encoding(unicode.LittleEndian, bomLenIf(head, bomUTF16LE)), nil
 	case EncUTF16BE:
-		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder()
-	case EncWindows1252:
-		return charmap.Windows1252.NewDecoder()
-	case EncISO88591:
-		return charmap.ISO8859_1.NewDecoder()
+		return utf16Encoding(unicode.BigEndian, bomLenIf(head, bomUTF16BE)), nil
 	}
-	return nil
+	return textEncoding{name: name, enc: enc}, nil
+}
+
+func bomLenIf(head, bom []byte) int {
+	if bytes.HasPrefix(head, bom) {
+		return len(bom)
+	}
+	return 0
+}
+
+func utf16Encoding(order unicode.Endianness, bomLen int) textEncoding {
+	name := EncUTF16LE
+	if order == unicode.BigEndian {
+		name = EncUTF16BE
+	}
+	return textEncoding{name: name, enc: unicode.UTF16(order, unicode.IgnoreBOM), bomLen: bomLen}
+}
+
+// invalidUTF8At returns the offset of the first invalid UTF-8 sequence in b,
+// or -1, tolerating a rune cut off at the end of a full sniff window.
+func invalidUTF8At(b []byte) int {
+	if len(b) >= sniffSize {
+		b = b[:len(b)-incompleteTail(b)]
+	}
+	return firstInvalidUTF8(b)
+}
+
+// hasMultiByteUTF8 reports whether b holds at least one valid non-ASCII UTF-8
+// sequence: then invalid bytes beside it mean mixed encodings, not a
+// single-byte file.
+func hasMultiByteUTF8(b []byte) bool {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if size > 1 && r != utf8.RuneError {
+			return true
+		}
+		i += max(size, 1)
+	}
+	return false
+}
+
+// mixedError names the line of an invalid byte and the override.
+func mixedError(bad byte, line int) error {
+	return &Error{Line: line, Err: fmt.Errorf("%w: byte 0x%02X is not UTF-8, but the file also holds UTF-8 text; "+
+		"convert the file to UTF-8, or set the input encoding (mapping input.encoding: windows-1252) to read every byte as one character",
+		ErrMixedEncoding, bad)}
 }
 
 // delimiters are the sniffed candidates, in tie-break order.

@@ -2,121 +2,157 @@ package sheet
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// XLSXUnzipSizeLimit caps the total uncompressed size of a workbook; a larger
-// one (a zip bomb, or simply too big) is refused with ErrTooLarge.
-var XLSXUnzipSizeLimit int64 = 1 << 30
-
-// XLSXUnzipXMLSizeLimit is the size above which excelize spills a worksheet or
-// the shared strings to a temporary file and streams it, instead of holding
-// it in memory. Lower means less memory; excelize's default is 16 MiB.
-var XLSXUnzipXMLSizeLimit int64 = 16 << 20
-
-// xlsxReader streams a worksheet with excelize's Rows iterator.
+// xlsxReader streams a worksheet with excelize's Rows iterator, after the
+// sheet XML was scanned (and if need be repaired) with bounded memory.
 //
 // Rows yields every row number in turn, including the ones missing from the
 // sheet XML (as empty rows), so counting Next calls gives the row number a
 // spreadsheet user sees.
 type xlsxReader struct {
-	name   string
-	sheet  string
-	f      *excelize.File
-	rows   *excelize.Rows
-	header []string
-	num    int // row number of the last row read
-	seq    int
-	err    error // sticky: io.EOF or a fatal *Error
+	name    string
+	sheet   string
+	lim     Limits
+	f       *excelize.File
+	rows    *excelize.Rows
+	probs   *cellProblems
+	header  []string
+	num     int // row number of the last row read
+	seq     int
+	orphans int   // orphan rows returned
+	err     error // sticky: io.EOF or a fatal *Error
 }
 
-func xlsxOptions() excelize.Options {
-	return excelize.Options{
-		UnzipSizeLimit:    XLSXUnzipSizeLimit,
-		UnzipXMLSizeLimit: min(XLSXUnzipXMLSizeLimit, XLSXUnzipSizeLimit),
-	}
+func xlsxOptions(lim Limits) excelize.Options {
+	return excelize.Options{UnzipSizeLimit: lim.MaxUnzip, UnzipXMLSizeLimit: lim.SpillXML}
 }
 
-func openXLSX(path string, opt Options) (Reader, error) {
-	var f *excelize.File
-	err := safely(func() (err error) {
-		f, err = excelize.OpenFile(path, xlsxOptions())
-		return err
-	})
+func openXLSX(path string, opt Options, lim Limits) (Reader, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		closeQuietly(f)
-		return nil, openError(path, err)
+		return nil, &Error{File: path, Err: err}
 	}
-	return newXLSX(f, path, opt)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &Error{File: path, Err: err}
+	}
+	return newXLSX(f, st.Size(), path, opt, lim)
 }
 
-// NewXLSX reads a workbook from r; name is used in errors. The whole input is
-// read into memory first (excelize needs random access), so prefer Open for files.
+// NewXLSX reads a workbook from r with the default Limits; name is used in
+// errors. The whole input is read into memory first (a zip needs random
+// access), so prefer Open for files.
 func NewXLSX(r io.Reader, name string, opt Options) (Reader, error) {
+	return Limits{}.NewXLSX(r, name, opt)
+}
+
+// NewXLSX reads a workbook from r with these limits.
+func (l Limits) NewXLSX(r io.Reader, name string, opt Options) (Reader, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	return newXLSX(bytes.NewReader(b), int64(len(b)), name, opt, l.withDefaults())
+}
+
+// newXLSX checks the workbook before excelize opens it: an OLE file is a
+// password-protected or legacy workbook; the zip must be sane; the sheet
+// XML is scanned and, when it holds oversized or malformed cells, repaired
+// into a copy so excelize never buffers them.
+func newXLSX(ra io.ReaderAt, size int64, name string, opt Options, lim Limits) (Reader, error) {
+	if opt.HeaderRow < 0 {
+		return nil, &Error{File: name, Err: fmt.Errorf("%w: header row %d must be 1 or more", ErrHeader, opt.HeaderRow)}
+	}
+	if err := checkOLE(ra, size); err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, openError(name, err, lim)
+	}
+	if err := checkZip(zr, lim); err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	sheetName, part, err := chooseSheet(zr, opt.Sheet)
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	probs, repaired, err := repairSheet(zr, part, lim)
+	if err != nil {
+		return nil, &Error{File: name, Sheet: sheetName, Err: err}
+	}
+	var src io.Reader = io.NewSectionReader(ra, 0, size)
+	if repaired != nil {
+		src = bytes.NewReader(repaired)
+	}
 	var f *excelize.File
-	err := safely(func() (err error) {
-		f, err = excelize.OpenReader(r, xlsxOptions())
+	err = safely(func() (err error) {
+		f, err = excelize.OpenReader(src, xlsxOptions(lim))
 		return err
 	})
 	if err != nil {
 		closeQuietly(f)
-		return nil, openError(name, err)
+		return nil, openError(name, err, lim)
 	}
-	return newXLSX(f, name, opt)
+	x := &xlsxReader{name: name, sheet: sheetName, lim: lim, f: f, probs: probs}
+	if err := x.start(headerRow(opt)); err != nil {
+		x.Close()
+		return nil, err
+	}
+	return x, nil
 }
 
-func openError(name string, err error) error {
+func openError(name string, err error, lim Limits) error {
 	switch {
 	case strings.Contains(err.Error(), "unzip size exceeds"):
-		return &Error{File: name, Err: fmt.Errorf("%w: more than the %d bytes allowed (zip bomb?)", ErrTooLarge, XLSXUnzipSizeLimit)}
+		return &Error{File: name, Err: fmt.Errorf("%w: more than the %d bytes allowed (zip bomb?)", ErrTooLarge, lim.MaxUnzip)}
 	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrAlgorithm), errors.Is(err, zip.ErrChecksum):
-		return &Error{File: name, Err: fmt.Errorf("%w: not an xlsx workbook: %v", ErrCorrupt, err)}
+		return &Error{File: name, Err: fmt.Errorf("%w: not an xlsx workbook (%v); save it from Excel as .xlsx, or export it as .csv", ErrCorrupt, err)}
 	case errors.Is(err, ErrCorrupt):
 		return &Error{File: name, Err: err}
 	}
 	return &Error{File: name, Err: fmt.Errorf("opening workbook: %w", err)}
 }
 
-func newXLSX(f *excelize.File, name string, opt Options) (r Reader, err error) {
-	x := &xlsxReader{name: name, f: f}
-	defer func() {
-		if err != nil {
-			x.Close()
-		}
-	}()
-	if opt.HeaderRow < 0 {
-		return nil, &Error{File: name, Err: fmt.Errorf("%w: header row %d must be 1 or more", ErrHeader, opt.HeaderRow)}
+// chooseSheet picks the sheet (first, or by name as Excel matches it) and its part.
+func chooseSheet(zr *zip.Reader, want string) (string, string, error) {
+	names, parts, err := sheetParts(zr)
+	if err != nil {
+		return "", "", err
 	}
-	var sheets []string
-	if err := safely(func() error { sheets = f.GetSheetList(); return nil }); err != nil {
-		return nil, &Error{File: name, Err: err}
+	if len(names) == 0 {
+		return "", "", fmt.Errorf("%w: the workbook has no sheets", ErrCorrupt)
 	}
-	if len(sheets) == 0 {
-		return nil, &Error{File: name, Err: fmt.Errorf("%w: the workbook has no sheets", ErrCorrupt)}
+	if want == "" {
+		return names[0], parts[0], nil
 	}
-	x.sheet = sheets[0]
-	if opt.Sheet != "" {
-		x.sheet = findSheet(sheets, opt.Sheet)
-		if x.sheet == "" {
-			return nil, &Error{File: name, Err: fmt.Errorf("%w %q; the workbook has %s", ErrUnknownSheet, opt.Sheet, quoteList(sheets))}
-		}
+	got := findSheet(names, want)
+	if got == "" {
+		return "", "", fmt.Errorf("%w %q; the workbook has %s", ErrUnknownSheet, want, quoteList(names))
 	}
-	err = safely(func() (err error) {
-		x.rows, err = f.Rows(x.sheet)
+	return got, parts[slices.Index(names, got)], nil
+}
+
+func (x *xlsxReader) start(hr int) error {
+	err := safely(func() (err error) {
+		x.rows, err = x.f.Rows(x.sheet)
 		return err
 	})
 	if err != nil {
-		return nil, &Error{File: name, Sheet: x.sheet, Err: err}
+		return &Error{File: x.name, Sheet: x.sheet, Err: err}
 	}
-	if err := x.readHeader(headerRow(opt)); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return x.readHeader(hr)
 }
 
 // findSheet matches exactly, then case-insensitively as Excel does.
@@ -199,21 +235,50 @@ func (x *xlsxReader) Next() (Row, error) {
 			return Row{}, err
 		}
 		if !ok {
-			x.err = io.EOF
-			return Row{}, io.EOF
+			return x.nextOrphan()
 		}
-		if isBlank(cols) {
+		found := x.found(x.num)
+		if isBlank(cols) && len(found) == 0 {
 			continue
 		}
 		// excelize ends a row at its last non-empty cell: short rows are normal, not ragged.
-		cells, problems := shape(cols, x.header, 0, nil)
-		row := Row{Seq: x.seq, Num: x.num, Cells: cells}
-		if len(problems) > 0 {
-			row.Err = &RowError{File: x.name, Sheet: x.sheet, Row: x.num, Problems: problems}
-		}
-		x.seq++
-		return row, nil
+		cells, problems := shape(cols, x.header, 0, x.lim.MaxCell, found)
+		return x.row(x.num, cells, problems), nil
 	}
+}
+
+func (x *xlsxReader) row(num int, cells []string, problems []Problem) Row {
+	row := Row{Seq: x.seq, Num: num, Cells: cells}
+	if len(problems) > 0 {
+		row.Err = &RowError{File: x.name, Sheet: x.sheet, Row: num, Problems: problems}
+	}
+	x.seq++
+	return row
+}
+
+// found returns the problems the XML scan recorded for a row, named after the header.
+func (x *xlsxReader) found(num int) []Problem {
+	ps := x.probs.rows[num]
+	for i := range ps {
+		if c := ps[i].Col; c >= 1 && c <= len(x.header) {
+			ps[i].Name = x.header[c-1]
+		}
+	}
+	return ps
+}
+
+// nextOrphan returns the rows whose number lies beyond the grid (dropped
+// from the XML) after the others, so that no row goes unreported.
+func (x *xlsxReader) nextOrphan() (Row, error) {
+	if x.orphans >= len(x.probs.orphans) {
+		x.err = io.EOF
+		return Row{}, io.EOF
+	}
+	r := x.probs.orphans[x.orphans]
+	x.orphans++
+	num := max(x.num, maxExcelRows) + x.orphans
+	p := Problem{Kind: ErrCellRef, Detail: fmt.Sprintf("row number %s is outside the sheet (last row %d); its cells are ignored", quoteShort(r), maxExcelRows)}
+	return x.row(num, make([]string, len(x.header)), []Problem{p}), nil
 }
 
 // Close closes the row iterator and the workbook, which removes excelize's temporary files.

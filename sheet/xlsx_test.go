@@ -159,23 +159,21 @@ func TestXLSXHeaderErrors(t *testing.T) {
 
 func TestXLSXZipBombLimit(t *testing.T) {
 	path := makeXLSX(t, []string{"S"}, book{"S": {"A1": "h", "A2": strings.Repeat("x", 10000)}}, nil)
-	setVar(t, &XLSXUnzipSizeLimit, 4096)
-	_, err := Open(path, Options{})
+	_, err := Limits{MaxUnzip: 4096}.Open(path, Options{})
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "book.xlsx: ") || !strings.Contains(err.Error(), "4096 bytes") {
 		t.Fatalf("err = %v, want ErrTooLarge naming the file and limit", err)
 	}
 }
 
-// A worksheet above XLSXUnzipXMLSizeLimit is streamed from a temporary file.
+// A worksheet above Limits.SpillXML is streamed from a temporary file.
 func TestXLSXSpilledSheet(t *testing.T) {
-	setVar(t, &XLSXUnzipXMLSizeLimit, 1024)
 	cells := map[string]any{"A1": "n", "B1": "s"}
 	for i := 2; i <= 500; i++ {
 		cells[fmt.Sprintf("A%d", i)] = i
 		cells[fmt.Sprintf("B%d", i)] = fmt.Sprintf("text %d", i)
 	}
 	path := makeXLSX(t, []string{"S"}, book{"S": cells}, nil)
-	r, err := Open(path, Options{})
+	r, err := Limits{SpillXML: 1024}.Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
