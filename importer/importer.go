@@ -452,7 +452,7 @@ func problemResults(g *mapping.Group, probs []string) []report.Result {
 }
 
 func rowResult(g *mapping.Group, r *mapping.Row, status report.Status) report.Result {
-	res := report.Result{Seq: r.Seq, Row: r.Num, Cells: r.Cells, Status: status, Key: g.Key}
+	res := report.Result{Seq: r.Seq, Row: r.Num, Cells: r.Cells, Raw: r.Raw, Status: status, Key: g.Key}
 	for _, w := range r.Warnings {
 		res.Message = joinMessages(res.Message, "warning: "+w)
 	}

@@ -168,14 +168,15 @@ func (b *Binder) Unmapped() []string { return b.unmapped }
 // Mapping returns the mapping the Binder was built from.
 func (b *Binder) Mapping() *Mapping { return b.m }
 
-// normalizeCell trims spaces and undoes the report's formula neutralisation
-// (a leading ' before = + - @), so a fixed .errors file re-imports unchanged.
+// normalizeCell undoes the report's formula neutralisation, so a fixed
+// .errors file or a report re-imports unchanged, and trims spaces. The
+// apostrophe is looked for before trimming (the report neutralises a leading
+// TAB or CR) and, for hand-edited cells, after it.
 func normalizeCell(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && s[0] == '\'' && strings.IndexByte("=+-@", s[1]) >= 0 {
-		return s[1:]
+	if u := sheet.Unneutralise(s); u != s {
+		return strings.TrimSpace(u)
 	}
-	return s
+	return sheet.Unneutralise(strings.TrimSpace(s))
 }
 
 // cell returns the normalised text of the field's jth column with its

@@ -338,13 +338,6 @@ func (p *parser) mapping(doc *yaml.Node) (*Mapping, error) {
 	return m, nil
 }
 
-var encodings = map[string]string{
-	"utf-8": "utf-8", "utf8": "utf-8",
-	"utf-16": "utf-16", "utf16": "utf-16",
-	"windows-1252": "windows-1252", "cp1252": "windows-1252", "windows1252": "windows-1252",
-	"iso-8859-1": "iso-8859-1", "latin1": "iso-8859-1", "latin-1": "iso-8859-1", "iso8859-1": "iso-8859-1",
-}
-
 func (p *parser) input(n *yaml.Node, in *Input) error {
 	kvs, err := p.pairs(n, "input")
 	if err != nil {
@@ -381,9 +374,9 @@ func (p *parser) input(n *yaml.Node, in *Input) error {
 			}
 			in.Delimiter = r
 		case "encoding":
-			enc, ok := encodings[strings.ToLower(strings.TrimSpace(s))]
-			if !ok {
-				return p.errf(kv.val, "input.encoding must be utf-8, utf-16, windows-1252 or iso-8859-1, not %q", s)
+			enc, _, err := sheet.LookupEncoding(s)
+			if err != nil {
+				return p.errf(kv.val, "input.encoding must be utf-8, utf-16, windows-1252, iso-8859-1 or another IANA encoding name, not %q", s)
 			}
 			in.Encoding = enc
 		}

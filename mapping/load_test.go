@@ -153,7 +153,7 @@ func TestParseErrors(t *testing.T) {
 			`addresses must be a list of address blocks`},
 		{"header_row", "input:\n  header_row: zero\n", 2, `input.header_row must be a row number from 1, not "zero"`},
 		{"delimiter", "input:\n  delimiter: ';;'\n", 2, `input.delimiter must be one character`},
-		{"encoding", "input:\n  encoding: ebcdic\n", 2, `input.encoding must be utf-8, utf-16, windows-1252 or iso-8859-1, not "ebcdic"`},
+		{"encoding", "input:\n  encoding: ebcdic\n", 2, `input.encoding must be utf-8, utf-16, windows-1252, iso-8859-1 or another IANA encoding name, not "ebcdic"`},
 		{"empty clear token", "clear_token: \" \"\n", 1, `clear_token must not be empty`},
 		{"yaml syntax", "customer:\n  customerNumber: Nr\n   title: A\n", 3, `invalid YAML: mapping values are not allowed in this context`},
 		{"not a mapping", "- a\n- b\n", 1, `the mapping file must be a mapping of key: value`},

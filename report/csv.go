@@ -42,19 +42,24 @@ func checkCSVOptions(o sheet.Options) error {
 	return nil
 }
 
-// csvEncoding maps the SPEC §3 encoding names; nil means UTF-8.
+// csvEncoding resolves the input's encoding name; nil means UTF-8. A UTF-16
+// file is written with a BOM whatever its byte order was.
 func csvEncoding(name string) (encoding.Encoding, error) {
-	switch strings.ToLower(strings.TrimSpace(name)) {
-	case "", "utf-8", "utf8":
+	if strings.TrimSpace(name) == "" {
 		return nil, nil
-	case "utf-16", "utf16":
-		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), nil
-	case "windows-1252", "cp1252":
-		return charmap.Windows1252, nil
-	case "iso-8859-1", "latin1":
-		return charmap.ISO8859_1, nil
 	}
-	return nil, fmt.Errorf("unsupported CSV encoding %q (want utf-8, utf-16, windows-1252 or iso-8859-1)", name)
+	canon, enc, err := sheet.LookupEncoding(name)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("CSV encoding: %w", err)
+	case canon == sheet.EncUTF8:
+		return nil, nil
+	case canon == sheet.EncUTF16LE:
+		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), nil
+	case canon == sheet.EncUTF16BE:
+		return unicode.UTF16(unicode.BigEndian, unicode.UseBOM), nil
+	}
+	return enc, nil
 }
 
 // newCSVSink creates path and writes header. UTF-8 files start with a BOM so
@@ -86,9 +91,35 @@ func newCSVSink(path string, o sheet.Options, report bool, header []string) (*cs
 	}
 	if err := s.writeRow(header, ""); err != nil {
 		_ = f.Close()
+		_ = os.Remove(path)
 		return nil, err
 	}
 	return s, nil
+}
+
+// writeRaw writes a source line exactly as read, then the appended cells.
+func (s *csvSink) writeRaw(raw string, appended []string) error {
+	var tail strings.Builder
+	cw := csv.NewWriter(&tail)
+	cw.Comma = s.cw.Comma
+	cells := make([]string, len(appended))
+	for i, c := range appended {
+		cells[i] = sheet.Neutralise(c)
+	}
+	if err := cw.Write(cells); err != nil {
+		return err
+	}
+	cw.Flush()
+	line := raw + string(s.cw.Comma) + tail.String()
+	if s.cm != nil {
+		line = s.encodable(line)
+	}
+	s.cw.Flush()
+	if err := s.cw.Error(); err != nil {
+		return err
+	}
+	_, err := s.buf.WriteString(line)
+	return err
 }
 
 func appendedCols(report bool) []string {
@@ -105,7 +136,7 @@ func (s *csvSink) writeRow(cells []string, _ Status) error {
 	row := s.cells[:0]
 	for i, c := range cells {
 		if s.report || i >= s.width {
-			c = neutralise(c)
+			c = sheet.Neutralise(c)
 		}
 		if s.cm != nil {
 			c = s.encodable(c)

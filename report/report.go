@@ -30,6 +30,7 @@ type Result struct {
 	Cells          []string // source cells as read
 	File           string   // the input file the row comes from (log lines; import_file when two files are read)
 	Key            string   // the customer's match key, for log lines; "" when the row has none
+	Raw            string   // the source line as read when it could not be parsed (sheet.Row.Raw); kept in a CSV errors file
 	Status         Status
 	CustomerNumber string
 	AddressIDs     []string

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/emporix-import/emporix-import/sheet"
 )
 
@@ -159,6 +161,10 @@ func Create(path string, header []string, opts ...Option) (*Writer, error) {
 	}
 	w.keep = keepColumns(header, ownColumns)
 	w.keepErr = keepColumns(header, ownColumns)
+	if n := max(len(w.reportHeader()), len(w.errorsHeader())); ext == ".xlsx" && n > excelize.MaxColumns {
+		return nil, fmt.Errorf("report %q: %d columns (the input's %d plus the report's own) do not fit in an XLSX sheet, which holds %d; "+
+			"write the report as CSV (--report with a .csv name)", path, n, len(w.keep), excelize.MaxColumns)
+	}
 	if err := os.Remove(w.errPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("report: remove stale errors file: %w", err)
 	}
@@ -318,7 +324,14 @@ func (w *Writer) writeResult(r Result) error {
 	}
 	erow = append(erow, strconv.Itoa(r.Row), r.Message)
 	w.errBuf = erow
-	if err := w.errs.writeRow(erow, ""); err != nil {
+	var err error
+	if cs, ok := w.errs.(*csvSink); ok && r.Raw != "" && len(w.keepErr) == len(w.header) {
+		// A row that could not be parsed keeps its text exactly, to be fixed there.
+		err = cs.writeRaw(r.Raw, erow[len(w.keepErr):])
+	} else {
+		err = w.errs.writeRow(erow, "")
+	}
+	if err != nil {
 		return fmt.Errorf("report errors file %q: %w", w.errPath, err)
 	}
 	return nil
@@ -402,18 +415,4 @@ func (w *Writer) Close(s Summary) error {
 		errs = append(errs, missing)
 	}
 	return errors.Join(errs...)
-}
-
-// neutralise defuses spreadsheet formulas: a cell that Excel or LibreOffice
-// would evaluate (leading = + - @, or TAB/CR which some of them strip first)
-// gets a leading apostrophe.
-func neutralise(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }

@@ -125,17 +125,6 @@ func TestCSVGolden(t *testing.T) {
 	}
 }
 
-func TestNeutralise(t *testing.T) {
-	for in, want := range map[string]string{
-		"": "", "=1+2": "'=1+2", "+49": "'+49", "-5": "'-5", "@SUM(A1)": "'@SUM(A1)",
-		"\tx": "'\tx", "\rx": "'\rx", "a=b": "a=b", "'=x": "'=x", "Ölmühle": "Ölmühle",
-	} {
-		if got := neutralise(in); got != want {
-			t.Errorf("neutralise(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestConcurrentOutOfOrderWrites(t *testing.T) {
 	const n = 2000
 	path := filepath.Join(t.TempDir(), "r.csv")

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 // Status fills: Excel's "Good" / "Neutral-blue" / "Bad" / grey palette.
@@ -25,9 +27,6 @@ var statusColours = map[Status][2]string{ // fill, font
 	WouldDeactivate: {"DDEBF7", "1F4E79"},
 	WouldDelete:     {"DDEBF7", "1F4E79"},
 }
-
-// StatusFill returns the RGB fill colour of a status cell in XLSX reports.
-func StatusFill(s Status) string { return statusColours[s][0] }
 
 // xlsxSink streams one sheet with excelize's StreamWriter (the cell API keeps
 // every cell in memory); the file is created up front so that an unwritable
@@ -55,6 +54,7 @@ func newXLSXSink(path, sheetName string, headerRow int, report bool, header []st
 		if err != nil {
 			_ = f.Close()
 			_ = out.Close()
+			_ = os.Remove(path) // never leave an empty report behind
 		}
 	}()
 	if err := f.SetSheetName("Sheet1", sheetName); err != nil {
@@ -104,7 +104,7 @@ func newXLSXSink(path, sheetName string, headerRow int, report bool, header []st
 	hdr := make([]any, len(header))
 	for i, h := range header {
 		if report {
-			h = neutralise(h)
+			h = sheet.Neutralise(h)
 		}
 		hdr[i] = excelize.Cell{StyleID: bold, Value: h}
 	}
@@ -131,7 +131,7 @@ func (s *xlsxSink) writeRow(cells []string, st Status) error {
 	vals := s.values[:0]
 	for i, c := range cells {
 		if s.report {
-			c = neutralise(c)
+			c = sheet.Neutralise(c)
 		}
 		if i == s.statusCol {
 			vals = append(vals, excelize.Cell{StyleID: s.styles[st], Value: c})

@@ -192,7 +192,9 @@ func (c *csvReader) read() (rec []string, pe *csv.ParseError, err error) {
 		last, _ := c.cr.FieldPos(len(rec) - 1)
 		end = last + strings.Count(rec[len(rec)-1], "\n")
 	case errors.As(err, &pe):
+		unclosed := pe.Line > pe.StartLine && c.buf.atEnd(c.cr.InputOffset())
 		c.breakRecord(pe.StartLine, pe, c.buf.take(c.cr.InputOffset()), nil)
+		c.broken.unclosed = unclosed
 		c.lastLine = pe.Line
 		return nil, pe, nil
 	case err == io.EOF:

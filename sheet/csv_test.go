@@ -452,12 +452,10 @@ func TestCSVUnclosedQuotePastLimit(t *testing.T) {
 	}
 }
 
-// 200 MB of blank lines cost no memory and are not an error.
+// Blank lines cost no memory and are not an error, however many (more than
+// MaxRecord here; the hostile-file suite runs 200 MB).
 func TestCSVManyBlankLines(t *testing.T) {
 	n := 4 << 20
-	if !testing.Short() {
-		n = 64 << 20
-	}
 	in := io.MultiReader(strings.NewReader("a,b\n1,2\n"), io.LimitReader(endless('\n'), int64(n)), strings.NewReader("3,4\n"))
 	r, err := Limits{MaxRecord: 1 << 20}.NewCSV(in, "blank.csv", Options{})
 	if err != nil {

@@ -23,6 +23,7 @@ type recordBuffer struct {
 	base       int64 // input offset of buf[0]
 	buf        []byte
 	started    bool // buf holds a record's first byte (leading blank lines are trimmed until then)
+	eof        bool // the source is exhausted
 	blankLines int  // blank lines trimmed since the last record
 	delims     int
 	err        error
@@ -41,6 +42,7 @@ func (b *recordBuffer) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	n, err := b.r.Read(p)
+	b.eof = b.eof || err == io.EOF
 	b.buf = append(b.buf, p[:n]...)
 	if b.delim != 0 {
 		b.delims += bytes.Count(p[:n], []byte{b.delim})
@@ -85,6 +87,9 @@ func (b *recordBuffer) markRecord(offset int64) {
 	b.trimBlank()
 }
 
+// atEnd reports whether offset is the end of the input.
+func (b *recordBuffer) atEnd(offset int64) bool { return b.eof && offset >= b.base+int64(len(b.buf)) }
+
 // take returns the text of the record that ends at offset and forgets it.
 func (b *recordBuffer) take(offset int64) string {
 	k := min(max(int(offset-b.base), 0), len(b.buf))
@@ -117,7 +122,8 @@ type brokenLines struct {
 	pe       *csv.ParseError
 	quoteRow int // row number of the quote's line
 	line     int // physical line number of the next line
-	toEOF    bool
+	toEOF    bool // the rest of the file follows the quote's lines
+	unclosed bool // the quote ran to the end of the file
 }
 
 // breakRecord switches Next to returning the lines of raw (and, when rest is
@@ -164,7 +170,7 @@ func (c *csvReader) nextBroken() (Row, bool, error) {
 
 func (b *brokenLines) quoteDetail() string {
 	switch {
-	case b.toEOF:
+	case b.toEOF || b.unclosed:
 		return fmt.Sprintf("the quote on line %d is never closed, so the rest of the file would be one cell; "+
 			"each following line is reported as an invalid row", b.pe.StartLine)
 	case b.pe.Line > b.pe.StartLine:

@@ -71,11 +71,11 @@ func FuzzCSV(f *testing.F) {
 		"a,a\n",
 		"a,b\n1," + strings.Repeat("x", 200) + "\n2,3\n",  // over the lowered MaxField
 		"a,b\n1,\"" + strings.Repeat("y\n", 300) + "\"\n", // over the lowered MaxRecord
-		"a,b\n1,2\n3,\"Unclosed\n4,5\n6,7\n",                  // unclosed quote: later lines are rows
-		"a,b\n1,\"" + strings.Repeat("z,w\n", 200),            // unclosed quote past MaxRecord
-		"name\nJ\xC3\xBCrgen\nM\xFCller\n",                        // mixed encodings: refused
-		"\xEF\xBB\xBFname\nM\xFCller\n",                           // BOM says UTF-8, a Latin-1 byte follows
-		"a,b\n\n\n\n\n\n1,2\n\r\n\r\n",                              // blank lines
+		"a,b\n1,2\n3,\"Unclosed\n4,5\n6,7\n",              // unclosed quote: later lines are rows
+		"a,b\n1,\"" + strings.Repeat("z,w\n", 200),        // unclosed quote past MaxRecord
+		"name\nJ\xC3\xBCrgen\nM\xFCller\n",                // mixed encodings: refused
+		"\xEF\xBB\xBFname\nM\xFCller\n",                   // BOM says UTF-8, a Latin-1 byte follows
+		"a,b\n\n\n\n\n\n1,2\n\r\n\r\n",                    // blank lines
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), uint8(0))

@@ -28,7 +28,9 @@ type Limits struct {
 }
 
 // Open opens a file like the package-level Open, with these limits.
-func (l Limits) Open(path string, opt Options) (Reader, error) { return open(path, opt, l.withDefaults()) }
+func (l Limits) Open(path string, opt Options) (Reader, error) {
+	return open(path, opt, l.withDefaults())
+}
 
 func (l Limits) withDefaults() Limits {
 	def := func(v *int64, d int64) {

@@ -7,29 +7,20 @@ import "strings"
 // first). Reports neutralise such cells with a leading apostrophe.
 const formulaStarts = "=+-@\t\r"
 
-// Neutralise defuses a spreadsheet formula by prefixing an apostrophe. It
-// also prefixes a cell that already starts with an apostrophe followed by one
-// of those characters (or another apostrophe), so that Unneutralise restores
-// every cell exactly.
+// Neutralise defuses a spreadsheet formula by prefixing an apostrophe.
 func Neutralise(s string) string {
-	if s == "" {
-		return s
-	}
-	if strings.IndexByte(formulaStarts, s[0]) >= 0 || quotedStart(s) {
+	if s != "" && strings.IndexByte(formulaStarts, s[0]) >= 0 {
 		return "'" + s
 	}
 	return s
 }
 
-// Unneutralise undoes Neutralise, so a report or errors file re-imports the
-// values that were read.
+// Unneutralise undoes Neutralise; readers apply it to every cell, so a cell
+// reads the same from the input and from a report written from it:
+// Unneutralise(Neutralise(s)) == Unneutralise(s) for every s.
 func Unneutralise(s string) string {
-	if quotedStart(s) {
+	if len(s) >= 2 && s[0] == '\'' && strings.IndexByte(formulaStarts, s[1]) >= 0 {
 		return s[1:]
 	}
 	return s
-}
-
-func quotedStart(s string) bool {
-	return len(s) >= 2 && s[0] == '\'' && (s[1] == '\'' || strings.IndexByte(formulaStarts, s[1]) >= 0)
 }
