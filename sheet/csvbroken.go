@@ -120,8 +120,8 @@ func (b *recordBuffer) openQuote() bool {
 type brokenLines struct {
 	lines    *bufio.Reader
 	pe       *csv.ParseError
-	quoteRow int // row number of the quote's line
-	line     int // physical line number of the next line
+	quoteRow int  // row number of the quote's line
+	line     int  // physical line number of the next line
 	toEOF    bool // the rest of the file follows the quote's lines
 	unclosed bool // the quote ran to the end of the file
 }
