@@ -28,6 +28,16 @@ const (
 	DefaultRetryMax      = 30 * time.Second
 	DefaultRetryAfterMax = 30 * time.Second
 	DefaultTimeout       = 60 * time.Second
+	// DefaultConnectTimeout bounds opening a connection (TCP and TLS), and
+	// DefaultResponseHeaderTimeout waiting for the answer to begin: a dead or
+	// black-holed server is noticed long before DefaultTimeout.
+	DefaultConnectTimeout        = 10 * time.Second
+	DefaultResponseHeaderTimeout = 20 * time.Second
+	// The client gives up on the server (ErrServerUnreachable) after
+	// DefaultBreakerFailures consecutive connection failures or timeouts
+	// spread over at least DefaultBreakerSpan.
+	DefaultBreakerFailures = 3
+	DefaultBreakerSpan     = 15 * time.Second
 )
 
 // Body size limits: the API documents a 10 MB response cap.
@@ -42,13 +52,23 @@ type Config struct {
 	Tenant       string
 	ClientID     string
 	ClientSecret string   // never appears in errors or logs
-	Scopes       []string // nil = Scopes; an empty non-nil slice requests all of the client's scopes
-	// HTTPClient supplies the base transport and timeout (default: 60 s
-	// timeout, http.DefaultTransport). Redirects are never followed.
-	HTTPClient *http.Client
-	Limiter    Limiter // shared rate limiter; nil = unlimited
-	// MaxRetries is the number of retries after the first attempt:
-	// 0 = DefaultMaxRetries, negative = no retries.
+	Scopes       []string // nil = DefaultScopes(); an empty non-nil slice requests all of the client's scopes
+	// HTTPClient supplies the base transport and the overall timeout of one
+	// attempt (default DefaultTimeout). Without a Transport, a clone of
+	// http.DefaultTransport with ConnectTimeout and ResponseHeaderTimeout is
+	// used. Redirects are never followed.
+	HTTPClient            *http.Client
+	ConnectTimeout        time.Duration // default DefaultConnectTimeout
+	ResponseHeaderTimeout time.Duration // default DefaultResponseHeaderTimeout
+	// BreakerFailures and BreakerSpan set when the client gives up on an
+	// unreachable server (defaults DefaultBreakerFailures and
+	// DefaultBreakerSpan); BreakerFailures < 0 never gives up.
+	BreakerFailures int
+	BreakerSpan     time.Duration
+	Limiter         Limiter // shared rate limiter; nil = unlimited
+	// MaxRetries is the number of retries after the first attempt on
+	// 429/502/503/504/network errors; 0 = none (DefaultMaxRetries is the
+	// command line's default).
 	MaxRetries   int
 	RetryInitial time.Duration // first backoff interval (default 500 ms)
 	RetryMax     time.Duration // backoff interval cap (default 30 s)
@@ -71,6 +91,7 @@ type Client struct {
 	raMax      time.Duration
 	raUnit     time.Duration // one Retry-After second; tests shrink it
 	stats      counters
+	brk        *breaker
 	onRetry    func(err error, wait time.Duration) // test hook
 }
 
@@ -105,11 +126,15 @@ func New(cfg Config) (*Client, error) {
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("emporix: invalid base URL: %w", err)
+		// url.Error quotes the whole URL, password included.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("emporix: invalid base URL %q: %w", RedactURL(cfg.BaseURL), err)
 	}
 	switch {
 	case u.Host == "" || u.Opaque != "":
-		return nil, fmt.Errorf("emporix: base URL %q has no host", cfg.BaseURL)
+		return nil, fmt.Errorf("emporix: base URL %q has no host", RedactURL(cfg.BaseURL))
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 		return nil, errors.New("emporix: base URL must not contain credentials, query or fragment")
 	case u.Scheme == "https":
@@ -127,23 +152,24 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("emporix: client id and client secret are required")
 	}
 	if cfg.Scopes == nil {
-		cfg.Scopes = Scopes
+		cfg.Scopes = DefaultScopes()
 	}
 	c := &Client{
 		base:       strings.TrimRight(u.String(), "/"),
 		tenant:     cfg.Tenant,
 		log:        cfg.Logger,
-		maxRetries: cfg.MaxRetries,
+		maxRetries: max(cfg.MaxRetries, 0),
 		retryInit:  positiveOr(cfg.RetryInitial, DefaultRetryInitial),
 		retryMax:   positiveOr(cfg.RetryMax, DefaultRetryMax),
 		raMax:      positiveOr(cfg.RetryAfterMax, DefaultRetryAfterMax),
 		raUnit:     time.Second,
 	}
-	switch {
-	case c.maxRetries == 0:
-		c.maxRetries = DefaultMaxRetries
-	case c.maxRetries < 0:
-		c.maxRetries = 0
+	c.brk = &breaker{failures: cfg.BreakerFailures, span: cfg.BreakerSpan, now: time.Now}
+	if c.brk.failures == 0 {
+		c.brk.failures = DefaultBreakerFailures
+	}
+	if c.brk.span <= 0 {
+		c.brk.span = DefaultBreakerSpan
 	}
 	c.prefix = c.base + "/customer/" + url.PathEscape(cfg.Tenant)
 
@@ -153,11 +179,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	next := base.Transport
 	if next == nil {
-		// The default keeps 2 idle connections per host: with concurrent
-		// workers most requests would pay for a new TCP+TLS connection.
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64
-		next = t
+		next = defaultTransport(cfg)
 	}
 	tokens := newTokenCache(clientcredentials.Config{
 		ClientID:     cfg.ClientID,
@@ -175,6 +197,27 @@ func New(cfg Config) (*Client, error) {
 		CheckRedirect: noRedirect,
 	}
 	return c, nil
+}
+
+// unwrapURLError drops *url.Error's "Get <url>:" prefix: the call names the path.
+func unwrapURLError(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// defaultTransport is http.DefaultTransport with the client's timeouts.
+func defaultTransport(cfg Config) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The default keeps 2 idle connections per host: with concurrent
+	// workers most requests would pay for a new TCP+TLS connection.
+	t.MaxIdleConnsPerHost = 64
+	connect := positiveOr(cfg.ConnectTimeout, DefaultConnectTimeout)
+	t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = connect
+	t.ResponseHeaderTimeout = positiveOr(cfg.ResponseHeaderTimeout, DefaultResponseHeaderTimeout)
+	return t
 }
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -252,12 +295,26 @@ func (c *Client) attempt(ctx context.Context, k *call, n int, maybeApplied *bool
 	if k.contentType != "" {
 		req.Header.Set("Content-Type", k.contentType)
 	}
+	if err := c.brk.check(); err != nil {
+		return nil, permanent(fmt.Errorf("%s %s: %w", k.method, k.path, err))
+	}
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.debug(ctx, k, n, 0, time.Since(start), err)
-		return nil, c.classifyTransport(ctx, k, err, maybeApplied)
+		cerr := c.classifyTransport(ctx, k, err, maybeApplied)
+		if isConnFailure(ctx, err) {
+			if open := c.brk.failed(unwrapURLError(err)); open != nil {
+				if errors.Is(cerr, ErrOutcomeUnknown) {
+					// The last attempt may still have been applied: callers look it up on resume.
+					return nil, permanent(fmt.Errorf("%s %s: %w; %w", k.method, k.path, open, ErrOutcomeUnknown))
+				}
+				return nil, permanent(fmt.Errorf("%s %s: %w", k.method, k.path, open))
+			}
+		}
+		return nil, cerr
 	}
+	c.brk.succeeded()
 	defer resp.Body.Close()
 	limit := int64(maxResponseBody)
 	if resp.StatusCode >= 300 {

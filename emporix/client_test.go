@@ -383,7 +383,7 @@ func TestRetry(t *testing.T) {
 			func(err error) bool {
 				return StatusOf(err) == 503 && strings.Contains(err.Error(), "gave up after 3 attempts")
 			}, 3, 2, []time.Duration{0, 0}},
-		{"negative MaxRetries: no retry", getC1, []step{{status: 503}}, -1, statusIs(503), 1, 0, nil},
+		{"MaxRetries 0: no retry", getC1, []step{{status: 503}}, -1, statusIs(503), 1, 0, nil},
 		{"POST create 503 not retried", createC, []step{{status: 503}}, 0,
 			func(err error) bool { return errors.Is(err, ErrOutcomeUnknown) && StatusOf(err) == 503 }, 1, 0, nil},
 		{"POST create dropped not retried", createC, []step{{drop: true}}, 0,
@@ -432,7 +432,15 @@ func TestRetry(t *testing.T) {
 					w.WriteHeader(204)
 				}
 			})
-			c := ta.client(func(c *Config) { c.MaxRetries = tt.maxRetries; c.RetryAfterMax = 5 * time.Millisecond })
+			c := ta.client(func(c *Config) {
+				switch { // 0 in the table: the helper's default; -1: none
+				case tt.maxRetries < 0:
+					c.MaxRetries = 0
+				case tt.maxRetries > 0:
+					c.MaxRetries = tt.maxRetries
+				}
+				c.RetryAfterMax = 5 * time.Millisecond
+			})
 			var waits []time.Duration
 			c.onRetry = func(err error, wait time.Duration) {
 				if _, ok := errors.AsType[*retryAfterError](err); !ok {

@@ -86,6 +86,7 @@ func (ta *testAPI) client(mod ...func(*Config)) *Client {
 		ClientID:     testID,
 		ClientSecret: testSecret,
 		HTTPClient:   ta.srv.Client(),
+		MaxRetries:   DefaultMaxRetries,
 		RetryInitial: time.Microsecond,
 		RetryMax:     time.Millisecond,
 	}

@@ -59,5 +59,5 @@ type Address struct {
 	Tags           []string `json:"tags,omitempty"`
 }
 
-// Scopes the tool asks for when requesting a token.
-var Scopes = []string{"customer.customer_read", "customer.customer_manage"}
+// DefaultScopes are the scopes the tool asks for when requesting a token.
+func DefaultScopes() []string { return []string{"customer.customer_read", "customer.customer_manage"} }

@@ -89,7 +89,7 @@ type Config struct {
 	DryRun       bool
 	Concurrency  int
 	MaxRetries   int           // also bounds look-up-then-retry rounds of creates with an unknown outcome
-	RetryInitial time.Duration // first wait between those rounds; 0 = 500 ms
+	RetryInitial time.Duration // first wait between those rounds; 0 = emporix.DefaultRetryInitial
 	MaxErrors    int           // abort after this many failed/invalid rows; 0 = unlimited
 	// MaxErrorsPercent aborts when failed/invalid rows exceed this share of
 	// the rows done so far, once 100 rows are done; 0 = off.

@@ -249,6 +249,10 @@ func (p *pipeline) syncOne(j job) error {
 	if errors.Is(out.Err, ErrMaxDeletes) {
 		p.s.trip(fmt.Sprintf("--max-deletes %d reached: raise it and run again with --resume", p.sy.deletes.limit))
 	}
+	if errors.Is(out.Err, emporix.ErrServerUnreachable) {
+		// A dead server fails every further customer: stop feeding.
+		p.s.trip("the API server stopped answering: run again with --resume when it is back")
+	}
 	p.put(results)
 	if isFatal(out.Err) {
 		return out.Err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/mapping"
 	"github.com/emporix-import/emporix-import/report"
 )
@@ -81,7 +82,7 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	}
 	cfg.Concurrency = max(1, cfg.Concurrency)
 	if cfg.RetryInitial <= 0 {
-		cfg.RetryInitial = 500 * time.Millisecond
+		cfg.RetryInitial = emporix.DefaultRetryInitial
 	}
 	// Prove the credentials and the read scope before any row is touched: a
 	// refused token is a fatal error with nothing written.

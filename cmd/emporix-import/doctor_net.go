@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,7 +21,7 @@ import (
 
 // Scopes the import needs; the import scopes only when passwords are migrated.
 var (
-	scopesAlways   = emporix.Scopes
+	scopesAlways   = emporix.DefaultScopes()
 	scopesPassword = []string{"customer.import_read", "customer.import_manage"}
 )
 
@@ -29,7 +30,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func (d *doctor) checkSettings() {
 	o := d.opts
 	c := checkResult{Name: "settings", Status: checkOK}
-	secret, err := clientSecret(o.clientSecretFile)
+	secret, err := clientSecret(o.clientSecretFile, io.Discard)
 	src := "env EMPORIX_CLIENT_SECRET"
 	if o.clientSecretFile != "" {
 		src = "file " + o.clientSecretFile
@@ -265,10 +266,10 @@ func (d *doctor) scopeLine(s string, readErr error, readTime time.Duration) chec
 	granted := slices.Contains(d.scopes, s)
 	fix := "assign " + s + " to the API key (Emporix Developer Portal → API keys)"
 	switch {
-	case s == emporix.Scopes[0] && readErr != nil:
+	case s == scopesAlways[0] && readErr != nil:
 		c.Status, c.Detail = checkFail, fmt.Sprintf("%s: a read failed: %v", s, readErr)
 		c.Fix = fix + "; check the tenant"
-	case s == emporix.Scopes[0]:
+	case s == scopesAlways[0]:
 		c.Detail, c.LatencyMS = s+": granted, confirmed by a read", ms(readTime)
 	case d.scopes == nil:
 		c.Status, c.Detail = checkWarn, s+": the token response names no scopes; cannot confirm without a write"
@@ -285,7 +286,7 @@ func (d *doctor) scopeLine(s string, readErr error, readTime time.Duration) chec
 func (d *doctor) confirmRead(ctx context.Context) (time.Duration, error) {
 	cl, err := emporix.New(emporix.Config{
 		BaseURL: d.opts.apiURL, Tenant: d.opts.tenant, ClientID: d.opts.clientID, ClientSecret: d.secret,
-		Scopes: []string{}, MaxRetries: -1, HTTPClient: d.httpc,
+		Scopes: []string{}, MaxRetries: 0, HTTPClient: d.httpc,
 	})
 	if err != nil {
 		return 0, err

@@ -122,3 +122,56 @@ func TestXLSXReportTooWide(t *testing.T) {
 		t.Errorf("report left behind: %v", err)
 	}
 }
+
+// URLs with credentials, through every error path of the connection setup:
+// neither stderr nor the summary JSON repeats the password.
+func TestAPIURLCredentialsNeverPrinted(t *testing.T) {
+	newTenant(t, emulator.Config{}) // credentials in the environment
+	dir := t.TempDir()
+	in := writeSecInput(t, dir)
+	for _, u := range []string{
+		"http://user:SECRET@127.0.0.1:8089/%zz",
+		"http://user:SECRET@127.0.0.1:8089/",
+		"http://user:SECRET@[::1",
+		"http://user:SECRET@10.1.2.3/",
+		"ftp://user:SECRET@127.0.0.1/",
+		"https://127.0.0.1/?client_secret=SECRET",
+		"user:SECRET@127.0.0.1",
+		"http://user:SECRET@/nohost",
+	} {
+		sum := filepath.Join(dir, "sum.json")
+		r := runCLI(t, "import", in, "--quiet", "--api-url", u, "--report", filepath.Join(dir, "r.csv"), "--summary-json", sum)
+		if r.code == exitOK {
+			t.Errorf("%s: exit 0", u)
+		}
+		js, _ := os.ReadFile(sum)
+		if strings.Contains(r.stderr, "SECRET") || strings.Contains(string(js), "SECRET") || strings.Contains(r.stdout, "SECRET") {
+			t.Errorf("%s: password printed:\nstderr: %s\nsummary: %s", u, r.stderr, js)
+		}
+	}
+}
+
+func TestSecretFileReadableByOthersWarns(t *testing.T) {
+	ten := newTenant(t, emulator.Config{})
+	dir := t.TempDir()
+	in := writeSecInput(t, dir)
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte(ten.Config().ClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EMPORIX_CLIENT_SECRET", "")
+	r := runCLI(t, "import", in, "--quiet", "--client-secret-file", file, "--report", filepath.Join(dir, "a.csv"))
+	if r.code != exitOK || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("mode 0600: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, "import", in, "--quiet", "--client-secret-file", file, "--report", filepath.Join(dir, "b.csv"))
+	if r.code != exitOK || !strings.Contains(r.stderr, "readable by group or others (mode 0644)") {
+		t.Errorf("mode 0644: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, ten.Config().ClientSecret) {
+		t.Error("the warning printed the secret")
+	}
+}

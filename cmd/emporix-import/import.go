@@ -73,7 +73,7 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 	f := cmd.Flags()
 	f.IntVar(&o.concurrency, "concurrency", 8, "customers processed in parallel")
 	f.Float64Var(&o.rate, "rate", 20, "requests per second across all workers (0 = unlimited; backs off on 429)")
-	f.IntVar(&o.maxRetries, "max-retries", 5, "retries per request on 429/502/503/504/network errors")
+	f.IntVar(&o.maxRetries, "max-retries", emporix.DefaultMaxRetries, "retries per request on 429/502/503/504/network errors")
 	f.StringVar(&o.maxErrors, "max-errors", "0", "abort after N failed/invalid rows, or P% of the rows done (judged after 100 rows); 0 = unlimited")
 	f.IntVar(&o.maxDeletes, "max-deletes", 50, "--addresses replace: stop (exit 4, resumable) before the deletion that would exceed N; 0 = no limit")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "accept an input without data rows (else exit 1)")
@@ -113,16 +113,12 @@ func (o *importOptions) check() error {
 
 // connect builds the API client (starting the embedded emulator if asked);
 // stop releases what it started.
-func (o *importOptions) connect(logger *slog.Logger) (client *emporix.Client, conn emporix.Config, stop func(), err error) {
-	retries := o.maxRetries
-	if retries == 0 {
-		retries = -1 // the client reads 0 as "default"; the flag's 0 means none
-	}
+func (o *importOptions) connect(logger *slog.Logger, stderr io.Writer) (client *emporix.Client, conn emporix.Config, stop func(), err error) {
 	conn = emporix.Config{
 		BaseURL:    o.apiURL,
 		Tenant:     o.tenant,
 		ClientID:   o.clientID,
-		MaxRetries: retries,
+		MaxRetries: o.maxRetries,
 		Limiter:    emporix.NewAdaptiveLimiter(o.rate),
 		HTTPClient: &http.Client{Timeout: 60 * time.Second},
 		Logger:     logger,
@@ -133,7 +129,7 @@ func (o *importOptions) connect(logger *slog.Logger) (client *emporix.Client, co
 			return nil, conn, nil, err
 		}
 	} else {
-		if conn.ClientSecret, err = clientSecret(o.clientSecretFile); err != nil {
+		if conn.ClientSecret, err = clientSecret(o.clientSecretFile, stderr); err != nil {
 			return nil, conn, nil, err
 		}
 		if conn.Tenant == "" || conn.ClientID == "" || conn.ClientSecret == "" {
@@ -159,7 +155,7 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 	if err != nil {
 		return report.Summary{}, err
 	}
-	client, conn, stop, err := o.connect(logger)
+	client, conn, stop, err := o.connect(logger, stderr)
 	if err != nil {
 		return report.Summary{}, err
 	}
@@ -257,10 +253,15 @@ func startEmbedded(conn *emporix.Config) (stop func(), err error) {
 	return func() { _ = hs.Close() }, nil
 }
 
-// clientSecret reads the secret from a file or EMPORIX_CLIENT_SECRET; never from a flag value.
-func clientSecret(file string) (string, error) {
+// clientSecret reads the secret from a file or EMPORIX_CLIENT_SECRET; never
+// from a flag value. A file other users can read is used, with a warning.
+func clientSecret(file string, stderr io.Writer) (string, error) {
 	if file == "" {
 		return os.Getenv("EMPORIX_CLIENT_SECRET"), nil
+	}
+	if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(stderr, "warning: client secret file %s is readable by group or others (mode %04o); restrict it with chmod 600\n",
+			file, st.Mode().Perm())
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {

@@ -57,6 +57,7 @@ func (t *Tenant) Client(o ClientOptions) (*emporix.Client, error) {
 		Tenant:       def.Tenant,
 		ClientID:     def.ClientID,
 		ClientSecret: def.ClientSecret,
+		MaxRetries:   emporix.DefaultMaxRetries,
 		Limiter:      emporix.NewAdaptiveLimiter(o.Rate),
 		HTTPClient:   &http.Client{Timeout: 60 * time.Second, Transport: o.Transport},
 	})
