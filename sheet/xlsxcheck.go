@@ -120,41 +120,44 @@ func sheetParts(zr *zip.Reader) (names, parts []string, err error) {
 
 // repairSheet scans the shared strings and the sheet part. When either needs
 // a repair it returns the whole workbook rewritten with the repaired parts
-// (the other parts copied as they are).
+// (the other parts copied as they are) and the problems found.
 func repairSheet(zr *zip.Reader, part string, lim Limits) (*cellProblems, []byte, error) {
-	probs := newCellProblems()
 	sst, sheet := findPart(zr, sstPath), findPart(zr, part)
 	dirty := false
 	for _, f := range []*zip.File{sst, sheet} {
-		if f == nil {
+		if f == nil || dirty {
 			continue
 		}
-		d, err := scanPart(f, nil, lim, f == sst, probs)
+		d, err := scanPart(f, nil, lim, f == sst, newCellProblems())
 		if err != nil {
 			return nil, nil, err
 		}
-		dirty = dirty || d
+		dirty = d
 	}
 	if !dirty {
-		return probs, nil, nil
+		return newCellProblems(), nil, nil
 	}
-	// The rewrite finds the same problems again; keep the first pass's.
-	again := &cellProblems{rows: map[int][]Problem{}, sst: probs.sst}
+	probs := newCellProblems()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	for _, f := range zr.File {
-		if f != sst && f != sheet {
-			if err := copyRaw(zw, f); err != nil {
-				return nil, nil, err
-			}
+	// The shared strings first: the sheet's cells refer to their problems.
+	for _, f := range []*zip.File{sst, sheet} {
+		if f == nil {
 			continue
 		}
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate})
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, err := scanPart(f, w, lim, f == sst, again); err != nil {
+		if _, err := scanPart(f, w, lim, f == sst, probs); err != nil {
 			return nil, nil, err
+		}
+	}
+	for _, f := range zr.File {
+		if f != sst && f != sheet {
+			if err := copyRaw(zw, f); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if err := zw.Close(); err != nil {

@@ -37,7 +37,8 @@ func (c *cellProblems) count() error {
 // xmlScanner streams one worksheet (or the shared strings) token by token
 // with bounded memory: text nodes are cut at the cell limit, unknown entity
 // references escaped, cells and rows outside the grid dropped. With out set it
-// writes the repaired XML; dirty says whether a repair was needed.
+// writes the repaired XML; dirty says whether a repair was needed. Without
+// out the scan stops at the first repair needed.
 type xmlScanner struct {
 	in      *bufio.Reader
 	out     io.Writer // nil = check only
@@ -62,6 +63,9 @@ type xmlScanner struct {
 func scanXML(in io.Reader, out io.Writer, lim Limits, sstMode bool, probs *cellProblems) (dirty bool, err error) {
 	s := &xmlScanner{in: bufio.NewReaderSize(in, 64<<10), out: out, lim: lim, sstMode: sstMode, probs: probs, si: -1}
 	for {
+		if s.dirty && out == nil {
+			return true, nil // a check only needs to know; the repair pass finds everything
+		}
 		eof, err := s.readText()
 		if err != nil {
 			return s.dirty, err
