@@ -3,7 +3,7 @@ BIN := bin/emporix-import
 PKGS := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build test test-all lint guard vet fmt-check demo bench fuzz chaos clean man
+.PHONY: build test test-all lint guard vet fmt-check demo bench fuzz chaos clean man hostile
 
 # What debug.ReadBuildInfo cannot give: the build date always; the revision and
 # dirty flag when VCS stamping is off (GOFLAGS=-buildvcs=false); the version
@@ -44,6 +44,12 @@ test-all: test
 lint:
 	$(GO) tool staticcheck $(PKGS)
 	$(GO) run ./internal/tools/funclen -max 80 -allow internal/tools/funclen/allow.txt .
+
+# hostile: validate on generated hostile inputs (zip bombs, a 1 GB line, 200 MB
+# of blank lines, ...), each checked for its exit code, peak RSS and time.
+# Needs ~1.5 GB of temporary disk and a few minutes.
+hostile:
+	scripts/hostile.sh
 
 # guard: no tracked file over 1 MB, no tracked build output.
 guard:

@@ -52,6 +52,3 @@ func LookupEncoding(name string) (string, encoding.Encoding, error) {
 	}
 	return canon, enc, nil
 }
-
-// isUTF8 reports whether a canonical name is UTF-8 (no transform needed).
-func isUTF8(canon string) bool { return canon == EncUTF8 }

@@ -47,17 +47,17 @@ type xmlScanner struct {
 	probs   *cellProblems
 	dirty   bool
 
-	row, col   int
-	cellType   string
-	inCell     bool
-	elem       string // innermost text-bearing element: v, t or f
-	cellText   int    // text bytes of the current cell (or shared string)
-	rowText    int    // text bytes of the current row
-	rowFull    bool   // rowText passed MaxRecord
-	si         int    // shared string index
-	skipDepth  int    // > 0 while dropping an element
-	drop       bool   // the start tag being handled is dropped
-	text, vbuf []byte
+	row, col  int
+	cellType  string
+	inCell    bool
+	elem      string // innermost text-bearing element: v, t or f
+	cellText  int    // text bytes of the current cell (or shared string)
+	rowText   int    // text bytes of the current row
+	rowFull   bool   // rowText passed MaxRecord
+	si        int    // shared string index
+	skipDepth int    // > 0 while dropping an element
+	drop      bool   // the start tag being handled is dropped
+	text      []byte
 }
 
 func scanXML(in io.Reader, out io.Writer, lim Limits, sstMode bool, probs *cellProblems) (dirty bool, err error) {
