@@ -188,10 +188,14 @@ func (c *csvReader) read() (rec []string, pe *csv.ParseError, err error) {
 	var start, end int
 	switch {
 	case err == nil:
-		start, _ = c.cr.FieldPos(0)
+		first, _ := c.cr.FieldPos(0)
 		last, _ := c.cr.FieldPos(len(rec) - 1)
-		end = last + strings.Count(rec[len(rec)-1], "\n")
+		start, end = c.buf.lineAt(first), c.buf.lineAt(last)+strings.Count(rec[len(rec)-1], "\n")
+		c.buf.forget(last)
 	case errors.As(err, &pe):
+		raw := *pe
+		pe = &csv.ParseError{StartLine: c.buf.lineAt(raw.StartLine), Line: c.buf.lineAt(raw.Line), Column: raw.Column, Err: raw.Err}
+		c.buf.forget(raw.Line)
 		unclosed := pe.Line > pe.StartLine && c.buf.atEnd(c.cr.InputOffset())
 		c.breakRecord(pe.StartLine, pe, c.buf.take(c.cr.InputOffset()), nil)
 		c.broken.unclosed = unclosed

@@ -544,3 +544,51 @@ func TestColumnLetter(t *testing.T) {
 		}
 	}
 }
+
+// Row numbers stay right whatever runs of blank lines (dropped before csv
+// sees them) and multi-line cells (one row, several lines) come between the rows.
+func TestCSVRowNumbersAcrossBlankRuns(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a,b\n")
+	line, row := 2, 2 // physical line and spreadsheet row of the next record
+	var want []int
+	for i := range 60 {
+		blank := (i * 7919) % 9000 // up to 9,000 blank lines, some runs past csv's 4 KiB reads
+		if i%5 == 0 {
+			blank = i % 3
+		}
+		nl := "\n"
+		if i%4 == 1 {
+			nl = "\r\n"
+		}
+		b.WriteString(strings.Repeat(nl, blank))
+		line, row = line+blank, row+blank
+		want = append(want, row)
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "%d,\"x\ny\"%s", i, nl)
+			line += 2
+		} else {
+			fmt.Fprintf(&b, "%d,y%s", i, nl)
+			line++
+		}
+		row++
+	}
+	b.WriteString("\"broken,\"x\n") // a broken record after the runs names its real line
+	r, err := NewCSV(strings.NewReader(b.String()), "runs.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readAll(t, r)
+	if len(rows) != len(want)+1 {
+		t.Fatalf("got %d rows, want %d", len(rows), len(want)+1)
+	}
+	for i, w := range want {
+		if rows[i].Num != w || rows[i].Cells[0] != fmt.Sprint(i) {
+			t.Fatalf("row %d: Num %d cells %q, want Num %d", i, rows[i].Num, rows[i].Cells, w)
+		}
+	}
+	last := rows[len(rows)-1]
+	if last.Num != row || !strings.Contains(last.Err.Error(), fmt.Sprintf("line %d", line)) {
+		t.Errorf("broken row: Num %d, Err %v; want row %d, line %d", last.Num, last.Err, row, line)
+	}
+}

@@ -24,7 +24,10 @@ type recordBuffer struct {
 	buf        []byte
 	started    bool // buf holds a record's first byte (leading blank lines are trimmed until then)
 	eof        bool // the source is exhausted
-	blankLines int  // blank lines trimmed since the last record
+	blankLines int  // blank lines trimmed or dropped since the last record
+	lines      int  // newlines handed to csv
+	drops      []lineDrop
+	shift      int // lines dropped before every line csv can still report
 	delims     int
 	err        error
 }
@@ -41,14 +44,76 @@ func (b *recordBuffer) Read(p []byte) (int, error) {
 		b.err = fmt.Errorf("%w: more than %d cells", ErrRecordTooLarge, b.maxDelims)
 		return 0, b.err
 	}
-	n, err := b.r.Read(p)
-	b.eof = b.eof || err == io.EOF
-	b.buf = append(b.buf, p[:n]...)
-	if b.delim != 0 {
-		b.delims += bytes.Count(p[:n], []byte{b.delim})
+	for {
+		n, err := b.r.Read(p)
+		b.eof = b.eof || err == io.EOF
+		if !b.started && len(b.buf) == 0 {
+			// Blank lines before a record never reach csv, which would spend
+			// a call on each (200 MB of them took a minute); lineAt adds them
+			// back to the line numbers csv reports.
+			k, lines := leadingBlank(p[:n])
+			if lines > 0 {
+				b.drops = append(b.drops, lineDrop{after: b.lines, n: lines})
+				b.blankLines += lines
+				n = copy(p, p[k:n])
+			}
+			if n == 0 && err == nil {
+				continue
+			}
+		}
+		b.lines += bytes.Count(p[:n], []byte{'\n'})
+		b.buf = append(b.buf, p[:n]...)
+		if b.delim != 0 {
+			b.delims += bytes.Count(p[:n], []byte{b.delim})
+		}
+		b.trimBlank()
+		return n, err
 	}
-	b.trimBlank()
-	return n, err
+}
+
+// leadingBlank returns the bytes and the number of the complete blank lines
+// at the start of p.
+func leadingBlank(p []byte) (k, lines int) {
+	for k < len(p) {
+		switch {
+		case p[k] == '\n':
+			k++
+		case p[k] == '\r' && k+1 < len(p) && p[k+1] == '\n':
+			k += 2
+		default:
+			return k, lines
+		}
+		lines++
+	}
+	return k, lines
+}
+
+// lineDrop records n blank lines removed after csv had seen after lines.
+type lineDrop struct{ after, n int }
+
+// lineAt turns a line number csv reports into the file's line number.
+func (b *recordBuffer) lineAt(l int) int {
+	real := l + b.shift
+	for _, d := range b.drops {
+		if d.after < l {
+			real += d.n
+		}
+	}
+	return real
+}
+
+// forget folds the drops before csv line l into shift: csv reports no line
+// before l any more.
+func (b *recordBuffer) forget(l int) {
+	keep := b.drops[:0]
+	for _, d := range b.drops {
+		if d.after < l {
+			b.shift += d.n
+		} else {
+			keep = append(keep, d)
+		}
+	}
+	b.drops = keep
 }
 
 // trimBlank drops the blank lines before a record's first byte.
