@@ -67,12 +67,12 @@ func (d *doctor) checkURL() {
 	u, err := url.Parse(d.opts.apiURL)
 	switch {
 	case err != nil || u.Host == "":
-		c.Detail = fmt.Sprintf("%q is not an absolute URL", d.opts.apiURL)
+		c.Detail = fmt.Sprintf("%q is not an absolute URL", emporix.RedactURL(d.opts.apiURL))
 		c.Fix = "use e.g. --api-url https://api.emporix.io"
 	case u.Scheme == "https":
-		c.Status, c.Detail = checkOK, u.Redacted()
+		c.Status, c.Detail = checkOK, emporix.RedactURL(d.opts.apiURL)
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
-		c.Status, c.Detail = checkOK, u.Redacted()+" (plain http: loopback only)"
+		c.Status, c.Detail = checkOK, emporix.RedactURL(d.opts.apiURL)+" (plain http: loopback only)"
 	case u.Scheme == "http":
 		c.Detail = fmt.Sprintf("plain http:// to %s would send the secret unencrypted", u.Hostname())
 		c.Fix = "use https://; plain http is allowed only for loopback hosts (emulator)"

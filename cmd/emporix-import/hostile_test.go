@@ -130,14 +130,14 @@ func TestAPIURLCredentialsNeverPrinted(t *testing.T) {
 	dir := t.TempDir()
 	in := writeSecInput(t, dir)
 	for _, u := range []string{
-		"http://user:SECRET@127.0.0.1:8089/%zz",
-		"http://user:SECRET@127.0.0.1:8089/",
-		"http://user:SECRET@[::1",
-		"http://user:SECRET@10.1.2.3/",
-		"ftp://user:SECRET@127.0.0.1/",
-		"https://127.0.0.1/?client_secret=SECRET",
-		"user:SECRET@127.0.0.1",
-		"http://user:SECRET@/nohost",
+		"http://user:Pw4711@127.0.0.1:8089/%zz",
+		"http://user:Pw4711@127.0.0.1:8089/",
+		"http://user:Pw4711@[::1",
+		"http://user:Pw4711@10.1.2.3/",
+		"ftp://user:Pw4711@127.0.0.1/",
+		"https://127.0.0.1/?client_secret=Pw4711",
+		"user:Pw4711@127.0.0.1",
+		"http://user:Pw4711@/nohost",
 	} {
 		sum := filepath.Join(dir, "sum.json")
 		r := runCLI(t, "import", in, "--quiet", "--api-url", u, "--report", filepath.Join(dir, "r.csv"), "--summary-json", sum)
@@ -145,8 +145,12 @@ func TestAPIURLCredentialsNeverPrinted(t *testing.T) {
 			t.Errorf("%s: exit 0", u)
 		}
 		js, _ := os.ReadFile(sum)
-		if strings.Contains(r.stderr, "SECRET") || strings.Contains(string(js), "SECRET") || strings.Contains(r.stdout, "SECRET") {
+		if strings.Contains(r.stderr, "Pw4711") || strings.Contains(string(js), "Pw4711") || strings.Contains(r.stdout, "Pw4711") {
 			t.Errorf("%s: password printed:\nstderr: %s\nsummary: %s", u, r.stderr, js)
+		}
+		d := runCLI(t, "doctor", "--api-url", u, "--timeout", "2s")
+		if strings.Contains(d.stderr, "Pw4711") || strings.Contains(d.stdout, "Pw4711") {
+			t.Errorf("doctor %s: password printed:\n%s\n%s", u, d.stdout, d.stderr)
 		}
 	}
 }
