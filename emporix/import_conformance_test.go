@@ -12,7 +12,7 @@ import (
 	"github.com/emporix-import/emporix-import/internal/apispec"
 )
 
-var importScopes = append(append([]string{}, emporix.Scopes...), emporix.ImportScopes...)
+var importScopes = append(emporix.DefaultScopes(), emporix.ImportScopes...)
 
 func newImportFixture(t *testing.T, cfg emulator.Config) *fixture {
 	t.Helper()

@@ -2,8 +2,6 @@ package emporix
 
 import "regexp"
 
-const redacted = "[redacted]"
-
 var (
 	// userinfo matches the user info of a URL ("//user:pass@"), or a bare
 	// "user:pass@" where the text is not a well-formed URL.

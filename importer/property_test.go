@@ -105,7 +105,7 @@ func newPropEnv(t interface{ Fatal(...any) }) *propEnv {
 	hs := httptest.NewServer(wc)
 	c := srv.Config()
 	client, err := emporix.New(emporix.Config{BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-		RetryInitial: time.Millisecond, RetryMax: time.Millisecond})
+		MaxRetries: emporix.DefaultMaxRetries, RetryInitial: time.Millisecond, RetryMax: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (o *connOptions) register(cmd *cobra.Command) {
 
 // client builds an API client asking for exactly scopes.
 func (o *connOptions) client(stderr io.Writer, scopes ...string) (*emporix.Client, error) {
-	secret, err := clientSecret(o.clientSecretFile)
+	secret, err := clientSecret(o.clientSecretFile, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (o *connOptions) client(stderr io.Writer, scopes ...string) (*emporix.Clien
 	}
 	cfg := emporix.Config{
 		BaseURL: o.apiURL, Tenant: o.tenant, ClientID: o.clientID, ClientSecret: secret, Scopes: scopes,
-		HTTPClient: &http.Client{Timeout: 60 * time.Second},
+		HTTPClient: &http.Client{Timeout: 60 * time.Second}, MaxRetries: emporix.DefaultMaxRetries,
 	}
 	if o.debug {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
