@@ -110,7 +110,12 @@ type Config struct {
 	RepairJournal     bool // with Resume: truncate the journal at a damaged line instead of refusing
 	// JournalCommitInterval is how often the journal is fsynced; 0 = 200 ms.
 	JournalCommitInterval time.Duration
-	JournalDir            string // "" = .journal beside the report (reports/.journal by default)
+	// AddressesFile is a second input holding the customers' addresses,
+	// joined to the customer rows by the match key; AddressesMapping is its
+	// mapping ("" = the preset's "-addresses" companion, else the canonical columns).
+	AddressesFile    string
+	AddressesMapping string
+	JournalDir       string // "" = .journal beside the report (reports/.journal by default)
 }
 
 func (c *Config) now() time.Time {
@@ -185,6 +190,7 @@ type session struct {
 	bad       int            // failed + invalid rows, for --max-errors
 	printed   int            // problem lines printed to stderr
 	changes   map[string]int // writes per field over all customers, for the summary
+	addr      *addressInput  // the address file of a two-file run; nil = one file
 	abortWhy  string
 	abortOnce sync.Once
 	abort     chan struct{} // closed when --max-errors/--stop-on-error trips
@@ -201,6 +207,9 @@ func newSession(cfg Config, command string, started time.Time) *session {
 // report that cannot be written marks the outputs broken.
 func (s *session) write(results []report.Result) error {
 	var problems []report.Result
+	for i := range results {
+		results[i].File = s.fileOf(results[i].Seq)
+	}
 	for _, r := range results {
 		if err := s.rep.Write(r); err != nil {
 			s.out.fail(err, false)
@@ -336,7 +345,17 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Ind
 	if err != nil {
 		return nil, err
 	}
-	if plan.Rows == 0 && !s.cfg.AllowEmpty {
+	rows := plan.Rows
+	ropts := []report.Option{report.WithSource(opts), report.WithErrorsSource(detected)}
+	if s.cfg.AddressesFile != "" {
+		o, err := s.prepareAddresses(ctx, m, plan.Rows)
+		if err != nil {
+			return nil, err
+		}
+		ropts = append(ropts, o)
+		rows += s.addr.idx.Rows
+	}
+	if rows == 0 && !s.cfg.AllowEmpty {
 		return nil, fmt.Errorf("%w in %s (--allow-empty accepts that)", ErrNoRows, s.cfg.Input)
 	}
 	reserved := s.cfg.Report == ""
@@ -345,13 +364,13 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Ind
 			return nil, err
 		}
 	}
-	if s.rep, err = report.Create(s.cfg.Report, plan.Header, report.WithSource(opts), report.WithErrorsSource(detected)); err != nil {
+	if s.rep, err = report.Create(s.cfg.Report, plan.Header, ropts...); err != nil {
 		if reserved {
 			_ = os.Remove(s.cfg.Report) // never leave an empty report behind
 		}
 		return nil, err
 	}
-	s.prog = newProgress(s.cfg.Stderr, plan.Rows, s.cfg.Quiet, s.command)
+	s.prog = newProgress(s.cfg.Stderr, rows, s.cfg.Quiet, s.command)
 	return plan, nil
 }
 
@@ -362,7 +381,12 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 	sum.StartedAt = s.started
 	sum.Input = s.cfg.Input
 	sum.Report = s.rep.Path()
-	sum.ErrorsFile = s.rep.ErrorsPath()
+	if paths := s.rep.ErrorsPaths(); len(paths) > 0 {
+		sum.ErrorsFile = paths[0]
+		if len(paths) > 1 {
+			sum.ErrorsFiles = paths
+		}
+	}
 	sum.Counts = s.rep.Counts()
 	s.mu.Lock()
 	sum.Changes = maps.Clone(s.changes)

@@ -135,10 +135,13 @@ func stringSHA256(s string) string {
 // journalOpts is how one run opens its journal.
 type journalOpts struct {
 	dir, input, mapping string
-	resume, repair      bool
-	interval            time.Duration // commit interval; 0 = commitInterval
-	warn                io.Writer     // notes about a repaired journal; may be nil
-	onFail              func(error)
+	// addresses, addrMapping: the address file of a two-file run and its
+	// mapping; they join the mapping's hash, so --resume notices their change.
+	addresses, addrMapping string
+	resume, repair         bool
+	interval               time.Duration // commit interval; 0 = commitInterval
+	warn                   io.Writer     // notes about a repaired journal; may be nil
+	onFail                 func(error)
 }
 
 // openJournal starts a new journal for the input, or with resume re-opens the
@@ -158,6 +161,11 @@ func openJournal(o journalOpts) (*journal, error) {
 			return nil, err
 		}
 		mapSum = stringSHA256(string(src))
+	}
+	if o.addresses != "" {
+		if mapSum, err = addressesSHA(mapSum, o.addresses, o.addrMapping); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -195,6 +203,21 @@ func openJournal(o journalOpts) (*journal, error) {
 	}
 	j.start()
 	return j, nil
+}
+
+// addressesSHA folds the address file and its mapping into the mapping's hash.
+func addressesSHA(mapSum, file, mappingFile string) (string, error) {
+	fileSum, err := fileSHA256(file)
+	if err != nil {
+		return "", err
+	}
+	var src []byte
+	if mappingFile != "" {
+		if src, err = mapping.ReadSource(mappingFile); err != nil {
+			return "", err
+		}
+	}
+	return stringSHA256(mapSum + "\x00" + fileSum + "\x00" + string(src)), nil
 }
 
 // newJournal creates (or truncates) path with the header only.

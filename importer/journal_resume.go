@@ -110,7 +110,7 @@ func parseJournalLine(line []byte, n int, want journalHeader) (string, error) {
 			return "", fmt.Errorf("unknown journal version %d", h.Version)
 		}
 		if h.Mapping != want.Mapping {
-			return "", fmt.Errorf("%w: the mapping file changed since the interrupted run; run without --resume", ErrResume)
+			return "", fmt.Errorf("%w: the mapping file changed since the interrupted run (or, with --addresses-file, the address file or its mapping); run without --resume", ErrResume)
 		}
 		return "", nil
 	}

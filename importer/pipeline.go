@@ -59,7 +59,7 @@ func (p *pipeline) run(plan *mapping.Index) error {
 	for range max(1, p.cfg.Concurrency/2) {
 		lookups.Go(p.lookupLoop)
 	}
-	feedErr := plan.Emit(context.WithoutCancel(p.ctx), p.feed)
+	feedErr := p.s.emit(context.WithoutCancel(p.ctx), plan, p.feed)
 	if feedErr == nil {
 		feedErr = p.flush()
 	}

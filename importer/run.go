@@ -25,7 +25,7 @@ func Validate(ctx context.Context, cfg Config) (report.Summary, error) {
 		return report.Summary{}, err
 	}
 	interrupted := false
-	err = plan.Emit(context.WithoutCancel(ctx), func(g *mapping.Group) error {
+	err = s.emit(context.WithoutCancel(ctx), plan, func(g *mapping.Group) error {
 		s.read.Add(int64(len(g.Rows)))
 		if ctx.Err() != nil {
 			interrupted = true
@@ -127,6 +127,7 @@ func (s *session) journalOpts() journalOpts {
 		dir = filepath.Join(filepath.Dir(cmp.Or(s.cfg.Report, DefaultReportPath(s.cfg.Input, time.Time{}))), ".journal")
 	}
 	return journalOpts{dir: dir, input: s.cfg.Input, mapping: s.cfg.MappingFile, resume: s.cfg.Resume,
+		addresses: s.cfg.AddressesFile, addrMapping: s.addrMappingFile(),
 		repair: s.cfg.RepairJournal, interval: s.cfg.JournalCommitInterval, warn: s.cfg.Stderr, onFail: func(err error) { s.out.fail(err, true) }}
 }
 

@@ -19,12 +19,15 @@ var StatusOrder = []Status{Created, Updated, Unchanged, Deactivated, Deleted, Wo
 // Summary describes one run: the stderr line, --summary-json and the XLSX
 // Summary sheet.
 type Summary struct {
-	Command    string         `json:"command"` // validate | import | template ...
-	Input      string         `json:"input"`
-	Report     string         `json:"report"`
-	ErrorsFile string         `json:"errors_file,omitempty"`
-	Rows       int            `json:"rows"`
-	Counts     map[Status]int `json:"counts"` // keys are status names
+	Command    string `json:"command"` // validate | import | template ...
+	Input      string `json:"input"`
+	Report     string `json:"report"`
+	ErrorsFile string `json:"errors_file,omitempty"`
+	// ErrorsFiles lists every errors file when there are two (a two-file
+	// run with problems in both); ErrorsFile is the first.
+	ErrorsFiles []string       `json:"errors_files,omitempty"`
+	Rows        int            `json:"rows"`
+	Counts      map[Status]int `json:"counts"` // keys are status names
 	// Changes counts the writes made (or planned) per field over all
 	// customers: "firstName", "address.zipCode", "customer.create", …
 	Changes       map[string]int `json:"changes,omitempty"`
@@ -190,7 +193,9 @@ func (s Summary) Line() string {
 	if s.Report != "" {
 		fmt.Fprintf(&b, " · report %s", s.Report)
 	}
-	if s.ErrorsFile != "" {
+	if len(s.ErrorsFiles) > 1 {
+		fmt.Fprintf(&b, " · errors %s", strings.Join(s.ErrorsFiles, ", "))
+	} else if s.ErrorsFile != "" {
 		fmt.Fprintf(&b, " · errors %s", s.ErrorsFile)
 	}
 	return b.String()

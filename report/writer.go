@@ -72,6 +72,7 @@ type Option func(*options)
 type options struct {
 	src    sheet.Options
 	errSrc *sheet.Options // the errors file's; nil = src
+	second *second        // the other input of a two-file run
 }
 
 // WithSource makes the files look like the input, so that the errors file can
@@ -168,6 +169,11 @@ func Create(path string, header []string, opts ...Option) (*Writer, error) {
 	if err := os.Remove(w.errPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("report: remove stale errors file: %w", err)
 	}
+	if o.second != nil {
+		if err := w.setupSecond(o.second); err != nil {
+			return nil, err
+		}
+	}
 	var err error
 	if ext == ".csv" {
 		w.rep, err = newCSVSink(path, o.src, true, w.reportHeader())
@@ -213,7 +219,12 @@ func pick(header []string, keep []int, extra []string) []string {
 	return append(out, extra...)
 }
 
-func (w *Writer) reportHeader() []string { return pick(w.header, w.keep, ReportColumns) }
+func (w *Writer) reportHeader() []string {
+	if w.opts.second != nil {
+		return append(w.secondHeader(), ReportColumns...)
+	}
+	return pick(w.header, w.keep, ReportColumns)
+}
 func (w *Writer) errorsHeader() []string { return pick(w.header, w.keepErr, ErrorsColumns) }
 
 // Path is the report path.
@@ -227,6 +238,21 @@ func (w *Writer) ErrorsPath() string {
 		return ""
 	}
 	return w.errPath
+}
+
+// ErrorsPaths lists the errors files written so far: the input's, then the
+// second input's.
+func (w *Writer) ErrorsPaths() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	if w.errs != nil {
+		out = append(out, w.errPath)
+	}
+	if sec := w.opts.second; sec != nil && sec.errs != nil {
+		out = append(out, sec.errPath)
+	}
+	return out
 }
 
 // Counts returns the number of rows written per status so far.
@@ -291,10 +317,7 @@ func (w *Writer) emit(r Result) error {
 }
 
 func (w *Writer) writeResult(r Result) error {
-	row := w.rowBuf[:0]
-	for _, i := range w.keep {
-		row = append(row, cell(r.Cells, i))
-	}
+	row := w.sourceCells(w.rowBuf[:0], r)
 	row = append(row, rowNumber(r.Row), string(r.Status), r.CustomerNumber,
 		strings.Join(r.AddressIDs, ";"), strings.Join(r.Changes, ";"), r.Message)
 	w.rowBuf = row
@@ -306,6 +329,9 @@ func (w *Writer) writeResult(r Result) error {
 	// row has no source cells to fix.
 	if r.Status != Invalid && r.Status != Failed || r.Row == 0 {
 		return nil
+	}
+	if w.opts.second != nil && r.File == w.opts.second.file {
+		return w.writeSecondError(r)
 	}
 	if w.errs == nil {
 		var err error
@@ -352,9 +378,9 @@ func (w *Writer) errSheet() string {
 	return "Sheet1"
 }
 
-// cell pads ragged rows: a missing cell reads as empty, extra cells are dropped.
+// cell pads ragged rows: a missing cell (or index -1) reads as empty, extra cells are dropped.
 func cell(cells []string, i int) string {
-	if i < len(cells) {
+	if i >= 0 && i < len(cells) {
 		return cells[i]
 	}
 	return ""
@@ -409,6 +435,11 @@ func (w *Writer) Close(s Summary) error {
 	if w.errs != nil {
 		if err := w.errs.close(s); err != nil {
 			errs = append(errs, fmt.Errorf("report errors file %q: %w", w.errPath, err))
+		}
+	}
+	if sec := w.opts.second; sec != nil && sec.errs != nil {
+		if err := sec.errs.close(s); err != nil {
+			errs = append(errs, fmt.Errorf("report errors file %q: %w", sec.errPath, err))
 		}
 	}
 	if missing != nil {

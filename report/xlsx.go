@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -180,7 +182,7 @@ func summaryRows(s Summary) (rows [][2]any, head int) {
 		{"Command", s.commandLabel()},
 		{"Input", s.Input},
 		{"Report", s.Report},
-		{"Errors file", s.ErrorsFile},
+		{"Errors file", cmp.Or(strings.Join(s.ErrorsFiles, ", "), s.ErrorsFile)},
 		{"Started at", started},
 		{"Duration (s)", round(s.Duration.Seconds(), 3)},
 		{"Rows", s.Rows},

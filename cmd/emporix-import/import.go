@@ -194,6 +194,8 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		SendPasswordReset: o.sendPasswordReset,
 		Resume:            o.resume,
 		RepairJournal:     o.repairJournal,
+		AddressesFile:     o.addressesFile,
+		AddressesMapping:  o.addressesMapping,
 	})
 }
 

@@ -49,6 +49,9 @@ type commonOptions struct {
 	quiet       bool
 	debug       bool
 	logFormat   string
+
+	addressesFile    string
+	addressesMapping string
 }
 
 func (o *commonOptions) register(cmd *cobra.Command) {
@@ -59,6 +62,8 @@ func (o *commonOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.quiet, "quiet", false, "no progress output; only errors and the summary line")
 	f.BoolVar(&o.debug, "debug", false, "log every API request (method, path, status, attempt, duration) on stderr; never secrets or tokens")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text | json")
+	f.StringVar(&o.addressesFile, "addresses-file", "", "a second input holding the customers' addresses, joined to INPUT by the match key")
+	f.StringVar(&o.addressesMapping, "addresses-mapping", "", "mapping of --addresses-file (YAML or preset:NAME); default: the -addresses companion of a --mapping preset, else the canonical columns")
 }
 
 // fatalSummary writes --summary-json for a run that stopped before the

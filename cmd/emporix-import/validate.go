@@ -42,6 +42,9 @@ func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
 				Logger:      logger,
 				LogProblems: opts.logFormat == "json",
 				AllowEmpty:  allowEmpty,
+
+				AddressesFile:    opts.addressesFile,
+				AddressesMapping: opts.addressesMapping,
 			})
 			return opts.fatalSummary("validate", args[0], sum, err)
 		},
