@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/emporix-import/emporix-import/report"
 )
 
 func TestChangeField(t *testing.T) {
@@ -58,5 +60,27 @@ func TestCountChanges(t *testing.T) {
 	want := map[string]int{"customer.create": 1, "firstName": 2, "lastName": 1, "address.zipCode": 2, "address.tags.add": 1}
 	if !maps.Equal(counts, want) {
 		t.Errorf("counts %v, want %v", counts, want)
+	}
+}
+
+func TestProblemLine(t *testing.T) {
+	for _, c := range []struct {
+		r    report.Result
+		want string
+	}{
+		{report.Result{Status: report.Invalid, Row: 17, Key: "C1001", Message: `row 17, column "contactEmail": invalid e-mail address "x@@y"; row 17, column "title": invalid title "Sir"`},
+			`invalid: customers.csv row 17 (C1001): column "contactEmail": invalid e-mail address "x@@y"; column "title": invalid title "Sir"`},
+		{report.Result{Status: report.Failed, Row: 17, Key: "C1001", Message: "contactEmail is required to create a customer"},
+			`failed: customers.csv row 17 (C1001): contactEmail is required to create a customer`},
+		{report.Result{Status: report.Invalid, Row: 4, Message: "row 4: customers.csv: row 4: column C: 3 cells; rows 4 and 9: conflicting firstName"},
+			`invalid: customers.csv row 4: customers.csv: row 4: column C: 3 cells; rows 4 and 9: conflicting firstName`},
+		{report.Result{Status: report.Invalid, Row: 3, Key: "C1", Message: `row 3, column "a": x; warning: row 3, column "b": y; row 12, column "c": z`},
+			`invalid: customers.csv row 3 (C1): column "a": x; warning: column "b": y; row 12, column "c": z`},
+		{report.Result{Status: report.Failed, Key: "C9", Message: "deactivate: 400"},
+			`failed: customer C9 (not in customers.csv): deactivate: 400`},
+	} {
+		if got := problemLine("customers.csv", c.r); got != c.want {
+			t.Errorf("\n got %s\nwant %s", got, c.want)
+		}
 	}
 }

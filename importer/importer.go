@@ -295,7 +295,7 @@ func (s *session) printProblems(rs []report.Result) {
 		case s.printed <= maxPrinted:
 			fmt.Fprintln(s.cfg.Stderr, problemLine(file, r))
 		case s.printed == maxPrinted+1:
-			fmt.Fprintf(s.cfg.Stderr, "… more problems in %s\n", s.rep.ErrorsPath())
+			fmt.Fprintf(s.cfg.Stderr, "… more problems in %s\n", strings.Join(s.rep.ErrorsPaths(), ", "))
 		}
 	}
 }
@@ -308,9 +308,13 @@ func (s *session) printProblems(rs []report.Result) {
 // The row's own number is dropped from its messages, which name it already.
 func problemLine(file string, r report.Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s row %d", r.Status, file, r.Row)
-	if r.Key != "" {
-		fmt.Fprintf(&b, " (%s)", r.Key)
+	switch {
+	case r.Row == 0: // a tenant customer the file lacks (mirror)
+		fmt.Fprintf(&b, "%s: customer %s (not in %s)", r.Status, r.Key, file)
+	case r.Key != "":
+		fmt.Fprintf(&b, "%s: %s row %d (%s)", r.Status, file, r.Row, r.Key)
+	default:
+		fmt.Fprintf(&b, "%s: %s row %d", r.Status, file, r.Row)
 	}
 	msg := r.Message
 	own := fmt.Sprintf("row %d", r.Row)
