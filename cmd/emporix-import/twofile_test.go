@@ -149,3 +149,40 @@ func readFileString(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestTwoFileResume: --resume replays both files' rows from the journal, and
+// refuses a changed address file.
+func TestTwoFileResume(t *testing.T) {
+	ten := newTenant(t, emulator.Config{})
+	dir := t.TempDir()
+	cust := filepath.Join(dir, "c.csv")
+	addrs := filepath.Join(dir, "a.csv")
+	for src, dst := range map[string]string{"magento-customers.csv": cust, "magento-addresses.csv": addrs} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "samples", src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"import", cust, "--mapping", "preset:magento", "--addresses-file", addrs, "--quiet"}
+	if code, stderr := cli(t, append(args, "--report", filepath.Join(dir, "r1.csv"))...); code != exitOK {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	ten.ResetStats()
+	rep := filepath.Join(dir, "r2.csv")
+	if code, stderr := cli(t, append(args, "--resume", "--report", rep)...); code != exitOK {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	if got := fileStatuses(readReport(t, rep)); strings.Count(got, ":created") != 12 || ten.Stats().Writes != 0 {
+		t.Errorf("resume after a finished run: %s (%d writes)", got, ten.Stats().Writes)
+	}
+	if err := os.WriteFile(addrs, append([]byte(readFileString(t, addrs)), "base,new@example.de,9,Köln,,DE,,N,N,,50667,,,,Weg 1,,,,,,,,0,0\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := cli(t, append(args, "--resume", "--report", filepath.Join(dir, "r3.csv"))...)
+	if code != exitFatal || !strings.Contains(stderr, "address file") {
+		t.Errorf("resume with a changed address file: exit %d: %s", code, stderr)
+	}
+}
