@@ -116,7 +116,24 @@ type Config struct {
 	AddressesFile    string
 	AddressesMapping string
 	JournalDir       string // "" = .journal beside the report (reports/.journal by default)
+
+	// Mode restricts the customers written (--mode); "" = upsert.
+	Mode Mode
+	// Missing is the mirror phase (--missing): what happens, after the file
+	// is synced, to the customers in Scope that the file lacks; "" = ignore.
+	Missing    MissingAction
+	Scope      emporix.Scope
+	MaxMissing Limit // the missing customers the mirror phase may touch (--max-missing)
+	MinRows    int   // an input with fewer data rows aborts before any write; 0 = no minimum
+	YesDelete  bool  // --missing delete may delete without asking
+	// ConfirmDelete asks (on a terminal) whether n customers may be deleted;
+	// nil means no one can be asked.
+	ConfirmDelete func(n int, scope string, first []string) bool
 }
+
+// ErrTooFewRows is the error of an input with fewer data rows than MinRows:
+// most likely a truncated export, which must not be synced (let alone mirrored).
+var ErrTooFewRows = errors.New("fewer data rows than --min-rows")
 
 func (c *Config) now() time.Time {
 	if c.Now != nil {
@@ -362,6 +379,9 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Ind
 	if rows == 0 && !s.cfg.AllowEmpty {
 		return nil, fmt.Errorf("%w in %s (--allow-empty accepts that)", ErrNoRows, s.cfg.Input)
 	}
+	if plan.Rows < s.cfg.MinRows {
+		return nil, fmt.Errorf("%w: %s has %d, --min-rows is %d; nothing was written", ErrTooFewRows, s.cfg.Input, plan.Rows, s.cfg.MinRows)
+	}
 	reserved := s.cfg.Report == ""
 	if reserved {
 		if s.cfg.Report, err = reserveReportPath(s.cfg.Input, s.cfg.now()); err != nil {
@@ -397,6 +417,9 @@ func (s *session) finish(sum report.Summary, runErr error) (report.Summary, erro
 	s.mu.Unlock()
 	for _, n := range sum.Counts {
 		sum.Rows += n
+	}
+	if sum.Mirror != nil {
+		sum.Rows -= sum.Mirror.Rows // Rows counts input rows
 	}
 	setDuration(&sum, time.Since(s.started)) // for the XLSX Summary sheet, which is written by Close
 	if s.cfg.Stats != nil {

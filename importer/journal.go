@@ -52,6 +52,9 @@ type journal struct {
 	closeErr  error
 
 	index map[keyHash]span // resume only: done customers → their line
+	// mirrored lists the customers an earlier mirror phase of this input
+	// deactivated or deleted (resume only); their lines are in index too.
+	mirrored []string
 }
 
 // Commit interval defaults: both bound what a kill can lose.
@@ -335,6 +338,44 @@ func (j *journal) record(key string, results []report.Result) error {
 		}
 	}
 	return nil
+}
+
+// mirrorPrefix starts the journal key of a customer the mirror phase acted
+// on; no input's match key holds a NUL.
+const mirrorPrefix = "\x00mirror\x00"
+
+// recordMirror notes a customer the mirror phase deactivated or deleted.
+func (j *journal) recordMirror(r report.Result) error {
+	return j.record(mirrorPrefix+r.CustomerNumber, []report.Result{r})
+}
+
+// hasMirrored reports whether an earlier mirror phase acted on the customer
+// (nil-safe: a dry run has no journal).
+func (j *journal) hasMirrored(number string) bool {
+	if j == nil {
+		return false
+	}
+	_, ok := j.index[hashKey(mirrorPrefix+number)]
+	return ok
+}
+
+// mirroredResults returns the rows of the customers an earlier mirror phase
+// acted on, by customer number.
+func (j *journal) mirroredResults() (map[string]report.Result, error) {
+	if j == nil {
+		return nil, nil
+	}
+	out := make(map[string]report.Result, len(j.mirrored))
+	for _, n := range j.mirrored {
+		rs, err := j.replay(mirrorPrefix+n, func(int) (int, []string) { return 0, nil })
+		if err != nil {
+			return nil, err
+		}
+		if len(rs) == 1 {
+			out[n] = rs[0]
+		}
+	}
+	return out, nil
 }
 
 // replay returns the results of a customer an earlier run completed, or nil.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // resumeJournal copies the good lines of the journal at path to a new file
@@ -89,6 +90,9 @@ func (j *journal) copyDone(r *bufio.Reader, path string, hdr journalHeader, o jo
 		}
 		w.WriteByte('\n')
 		j.index[hashKey(key)] = span{off: off, n: int32(len(body))}
+		if number, ok := strings.CutPrefix(key, mirrorPrefix); ok {
+			j.mirrored = append(j.mirrored, number)
+		}
 		off += int64(len(body)) + 1
 	}
 	if err := w.Flush(); err != nil {

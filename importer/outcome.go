@@ -29,6 +29,7 @@ type Outcome struct {
 	AddrIDs map[string]string // address key → id (known or assigned by the create)
 	AddrErr map[string]error  // address key → failure
 	Invalid []string          // the service would refuse the writes: nothing was sent
+	Skip    string            // why --mode left the customer alone: nothing was sent
 	Err     error             // customer-level failure or interruption
 }
 
@@ -84,6 +85,8 @@ func rowStatus(out *Outcome, keys []string, dryRun bool) (report.Status, string)
 	switch {
 	case len(out.Invalid) > 0:
 		return report.Invalid, strings.Join(out.Invalid, "; ")
+	case out.Skip != "" && len(out.Writes) == 0:
+		return report.Skipped, out.Skip
 	case out.stopped() && len(out.Writes) == 0:
 		return report.Skipped, "not processed: " + out.Err.Error()
 	case out.stopped():

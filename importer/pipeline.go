@@ -27,7 +27,8 @@ type pipeline struct {
 	cfg  Config
 	s    *session
 	sy   *syncer
-	jr   *journal // nil in a dry run
+	jr   *journal  // nil in a dry run
+	keys *fileKeys // the input's match keys, for the mirror phase; nil without one
 	ctx  context.Context
 	work context.Context
 	stop context.CancelCauseFunc
@@ -106,6 +107,9 @@ func (p *pipeline) feed(g *mapping.Group) error {
 		return p.s.out.err // nothing more can be reported: stop reading
 	}
 	p.s.read.Add(int64(len(g.Rows)))
+	if p.keys != nil {
+		p.keys.add(g)
+	}
 	if !g.Valid() {
 		return p.s.write(invalidResults(g, report.Invalid))
 	}

@@ -106,7 +106,15 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		return report.Summary{}, err
 	}
 	sy := newSyncer(cfg, m)
-	runErr := newPipeline(ctx, s.cfg, s, sy, jr).run(plan)
+	p := newPipeline(ctx, s.cfg, s, sy, jr)
+	if cfg.mirroring() {
+		p.keys = &fileKeys{customerRows: plan.Rows}
+	}
+	runErr := p.run(plan)
+	sum := report.Summary{DryRun: cfg.DryRun}
+	if cfg.mirroring() {
+		sum.Mirror, runErr = s.mirrorPhase(ctx, jr, p.keys, m.Match, s.inputRows(plan), runErr)
+	}
 	if jerr := jr.close(); jerr != nil && runErr == nil {
 		// The last commit failed: what is done is in the report, but a
 		// --resume would re-check the customers of that commit.
@@ -116,7 +124,7 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	if cfg.DryRun && sy.deletes.total() > 0 && cfg.Stderr != nil {
 		fmt.Fprintf(cfg.Stderr, "dry run: %d address deletions planned (--max-deletes %d)\n", sy.deletes.total(), cfg.MaxDeletes)
 	}
-	return s.finish(report.Summary{DryRun: cfg.DryRun}, runErr)
+	return s.finish(sum, runErr)
 }
 
 // journalOpts: the journal lives beside the reports (reports/.journal by
@@ -135,6 +143,7 @@ func newSyncer(cfg Config, m *mapping.Mapping) *syncer {
 	return &syncer{
 		api:               cfg.Client,
 		match:             m.Match,
+		mode:              cfg.Mode,
 		dryRun:            cfg.DryRun,
 		sendPasswordReset: cfg.SendPasswordReset,
 		createAttempts:    1 + cfg.MaxRetries,

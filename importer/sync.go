@@ -32,6 +32,9 @@ type API interface {
 	DeleteAddress(ctx context.Context, number, id string) error
 	AddTags(ctx context.Context, number, id string, tags []string) error
 	RemoveTags(ctx context.Context, number, id string, tags []string) error
+	// The mirror phase (--missing).
+	ListKeys(ctx context.Context, scope emporix.Scope, pageSize int, fn func([]emporix.CustomerKey) error) (emporix.ListStats, error)
+	DeleteCustomer(ctx context.Context, number string) error
 }
 
 // syncer executes plans for one run. The dry run goes through the same code:
@@ -39,6 +42,7 @@ type API interface {
 type syncer struct {
 	api               API
 	policy            Policy
+	mode              Mode
 	match             string // mapping match key
 	dryRun            bool
 	sendPasswordReset bool
@@ -166,6 +170,9 @@ func (s *syncer) sync(ctx context.Context, j job) *Outcome {
 	}
 	plan := Decide(g, cur, s.policy)
 	out := &Outcome{Number: plan.Number, AddrIDs: map[string]string{}}
+	if out.Skip = s.excluded(cur != nil); out.Skip != "" {
+		return out
+	}
 	if len(plan.Invalid) > 0 {
 		out.Invalid = plan.Invalid
 		return out
@@ -176,6 +183,9 @@ func (s *syncer) sync(ctx context.Context, j job) *Outcome {
 			out.Err = err
 			return out
 		}
+		if out.Skip != "" {
+			return out
+		}
 		if len(plan.Invalid) > 0 {
 			out.Invalid = plan.Invalid
 			return out
@@ -183,6 +193,18 @@ func (s *syncer) sync(ctx context.Context, j job) *Outcome {
 	}
 	s.apply(ctx, plan, out)
 	return out
+}
+
+// excluded says why --mode leaves a customer alone ("" = it does not):
+// create-only skips existing customers, update-only missing ones.
+func (s *syncer) excluded(exists bool) string {
+	switch {
+	case exists && s.mode == ModeCreateOnly:
+		return "exists; mode create-only"
+	case !exists && s.mode == ModeUpdateOnly:
+		return "not found; mode update-only"
+	}
+	return ""
 }
 
 // find returns the current customer with addresses, or nil when it does not exist.
@@ -273,6 +295,13 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, plan *Plan, out *
 	if cur == nil {
 		out.Number = plan.Number
 		return plan, nil
+	}
+	if !ours {
+		// The 409 said the customer exists: create-only leaves it alone.
+		if out.Skip = s.excluded(true); out.Skip != "" {
+			out.Number = cur.CustomerNumber
+			return plan, nil
+		}
 	}
 	next := Decide(g, cur, s.policy)
 	if ours {

@@ -99,7 +99,7 @@ func checkMirrorSummarySheet(t *testing.T, path string) {
 
 func TestMirrorSummaryJSONAndLine(t *testing.T) {
 	s := Summary{Command: "import", Rows: 970, Counts: map[Status]int{Unchanged: 970, Deactivated: 30},
-		Mirror: &Mirror{Action: "deactivate", Scope: "customerNumber:K*", MaxMissing: "5%", InScope: 1000, Missing: 30, ListRequests: 2}}
+		Mirror: &Mirror{Action: "deactivate", Scope: "customerNumber:K*", MaxMissing: "5%", InScope: 1000, Missing: 30, ListRequests: 2, Rows: 30}}
 	if got, want := s.Line(), "import: 970 rows — 970 unchanged, 30 deactivated · 0 requests · 0.00s · 30 of 1000 in scope missing"; got != want {
 		t.Errorf("Line()\n got %q\nwant %q", got, want)
 	}
@@ -114,7 +114,7 @@ func TestMirrorSummaryJSONAndLine(t *testing.T) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		t.Fatal(err)
 	}
-	if raw.Counts["deactivated"] != 30 || string(raw.Mirror) != `{"action":"deactivate","scope":"customerNumber:K*","max_missing":"5%","in_scope":1000,"missing":30,"list_requests":2}` {
+	if raw.Counts["deactivated"] != 30 || string(raw.Mirror) != `{"action":"deactivate","scope":"customerNumber:K*","max_missing":"5%","in_scope":1000,"missing":30,"list_requests":2,"rows":30}` {
 		t.Errorf("JSON = %s", b)
 	}
 	var back Summary

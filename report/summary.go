@@ -58,6 +58,8 @@ type Mirror struct {
 	Missing      int    `json:"missing"`
 	ListRequests int    `json:"list_requests"`
 	Stopped      string `json:"stopped,omitempty"` // why no customer was touched
+	// Rows is the number of mirror rows in the report (after the input rows).
+	Rows int `json:"rows"`
 }
 
 // rows are the Summary sheet lines of the mirror phase.

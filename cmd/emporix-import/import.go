@@ -41,6 +41,7 @@ type importOptions struct {
 	repairJournal     bool
 	dryRun            bool
 	embedded          bool
+	mirror            mirrorOptions
 
 	apiURL           string
 	tenant           string
@@ -87,6 +88,7 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 	f.BoolVar(&o.repairJournal, "repair-journal", false, "with --resume: truncate a journal at its first damaged line (the customers recorded after it are re-checked)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "read the tenant and report what would change; never write")
 	f.BoolVar(&o.embedded, "embedded", false, "start the embedded Emporix emulator in-process (empty tenant) and import into it")
+	o.mirror.register(f)
 	f.StringVar(&o.apiURL, "api-url", envOr("EMPORIX_API_URL", "https://api.emporix.io"), "API base URL (env EMPORIX_API_URL)")
 	f.StringVar(&o.tenant, "tenant", os.Getenv("EMPORIX_TENANT"), "tenant (env EMPORIX_TENANT)")
 	f.StringVar(&o.clientID, "client-id", os.Getenv("EMPORIX_CLIENT_ID"), "OAuth client id (env EMPORIX_CLIENT_ID)")
@@ -147,6 +149,10 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 	if err := o.check(); err != nil {
 		return report.Summary{}, err
 	}
+	mirror, err := o.mirror.parse(o.dryRun, stdinTerminal())
+	if err != nil {
+		return report.Summary{}, err
+	}
 	maxErrors, maxErrorsPct, err := parseMaxErrors(o.maxErrors)
 	if err != nil {
 		return report.Summary{}, err
@@ -167,7 +173,7 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		return report.Summary{}, err
 	}
 	defer lock.Release()
-	return importer.Import(ctx, importer.Config{
+	cfg := importer.Config{
 		Input:             input,
 		MappingFile:       o.mapping,
 		Report:            o.report,
@@ -196,7 +202,9 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 		RepairJournal:     o.repairJournal,
 		AddressesFile:     o.addressesFile,
 		AddressesMapping:  o.addressesMapping,
-	})
+	}
+	mirror.apply(&cfg, stderr, conn.Tenant)
+	return importer.Import(ctx, cfg)
 }
 
 // parseMaxErrors reads --max-errors: a count ("5") or a percentage ("5%").

@@ -34,7 +34,8 @@ EXIT STATUS
        report not writable — nothing written
   2    usage error
   3    finished, but some rows invalid or failed (see the report and its .errors file)
-  4    aborted by --max-errors / --stop-on-error (resumable with --resume)
+  4    aborted by --max-errors / --stop-on-error / --max-deletes (resumable with
+       --resume), or the mirror phase stopped by --max-missing before touching anyone
   130  interrupted by SIGINT/SIGTERM (resumable with --resume)
 `
 
