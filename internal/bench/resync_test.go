@@ -73,6 +73,12 @@ func TestResyncWrites(t *testing.T) {
 func TestSeedInSync(t *testing.T) {
 	dir := t.TempDir()
 	data := Generate(150, 9)
+	// Two rows with one address's content (different tags) are one address.
+	twin := data[0]
+	twin.Number, twin.Email = "B9999999", "twin@example.com"
+	twin.Addresses = []Address{twin.Addresses[0], twin.Addresses[0]}
+	twin.Addresses[0].Tags, twin.Addresses[1].Tags, twin.Addresses[1].IsDefault = []string{"BILLING"}, []string{"SHIPPING"}, false
+	data = append(data, twin)
 	in := filepath.Join(dir, "c.csv")
 	rows, err := WriteCSV(in, slices.Values(data))
 	if err != nil {

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"iter"
+	"slices"
+	"strings"
 
 	"github.com/emporix-import/emporix-import/emulator"
 )
@@ -33,7 +35,22 @@ func tenantCustomer(c Customer) emulator.Customer {
 		ContactPhone: c.Phone, Company: c.Company, PreferredLanguage: c.Language, PreferredCurrency: c.Currency,
 		Active: true,
 	}
+	// Rows with the same address content are one address to the importer:
+	// its tags are the union, and it is the default if either row says so.
+	at := map[string]int{}
 	for _, a := range c.Addresses {
+		key := strings.ToLower(strings.Join([]string{a.ContactName, a.Street, a.StreetNumber, a.ZipCode, a.City, a.Country}, "\x00"))
+		if i, ok := at[key]; ok {
+			m := &out.Addresses[i]
+			m.IsDefault = m.IsDefault || a.IsDefault
+			for _, t := range a.Tags {
+				if !slices.Contains(m.Tags, t) {
+					m.Tags = append(m.Tags, t)
+				}
+			}
+			continue
+		}
+		at[key] = len(out.Addresses)
 		out.Addresses = append(out.Addresses, emulator.Address{
 			ContactName: a.ContactName, Street: a.Street, StreetNumber: a.StreetNumber, ZipCode: a.ZipCode,
 			City: a.City, Country: a.Country, IsDefault: a.IsDefault, Tags: append([]string(nil), a.Tags...), Version: 1,
