@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 // Mirror rows (customers the input lacks) follow the input rows: import_row
@@ -120,5 +122,29 @@ func TestMirrorSummaryJSONAndLine(t *testing.T) {
 	var back Summary
 	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back.Mirror, s.Mirror) {
 		t.Errorf("round trip mirror = %+v, %v", back.Mirror, err)
+	}
+}
+
+// In a two-file report a mirror row names no input file.
+func TestMirrorRowWithSecondInput(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	w, err := Create(path, []string{"email"}, WithSecondInput("in/c.csv", "in/a.csv", "addresses", []string{"email", "street"}, sheet.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Result{
+		{Seq: 0, Row: 2, File: "in/c.csv", Cells: []string{"a@x.de"}, Status: Unchanged},
+		{Seq: 1, Status: Deactivated, CustomerNumber: "K9"},
+	} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(Summary{}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, path)
+	if got := rows[2]; !reflect.DeepEqual(got, []string{"", "", "", "", "deactivated", "K9", "", "", ""}) {
+		t.Errorf("mirror row = %q (header %q)", got, rows[0])
 	}
 }

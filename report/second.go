@@ -117,6 +117,9 @@ func (w *Writer) sourceCells(row []string, r Result) []string {
 			row = append(row, "")
 		}
 	}
+	if r.Row == 0 {
+		return append(row, "") // a mirror row comes from no input
+	}
 	return append(row, sec.first)
 }
 
