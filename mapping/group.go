@@ -50,7 +50,7 @@ type identity struct {
 func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index, error) {
 	rd, err := open()
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", input, err)
+		return nil, openError(input, err)
 	}
 	defer rd.Close()
 	b, err := m.Bind(input, rd.Header())
@@ -119,6 +119,15 @@ func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index
 	return p, nil
 }
 
+// openError names the input in an error from opening it, unless the error
+// (a *sheet.Error) names it already.
+func openError(input string, err error) error {
+	if _, ok := errors.AsType[*sheet.Error](err); ok {
+		return err
+	}
+	return fmt.Errorf("open %s: %w", input, err)
+}
+
 func (p *Index) hash(s string) uint64 { return maphash.String(p.seed, s) }
 
 // Emit reads the input a second time, maps every row and calls emit with each
@@ -128,7 +137,7 @@ func (p *Index) hash(s string) uint64 { return maphash.String(p.seed, s) }
 func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 	rd, err := p.open()
 	if err != nil {
-		return fmt.Errorf("open %s: %w", p.Input, err)
+		return openError(p.Input, err)
 	}
 	defer rd.Close()
 	if h := rd.Header(); len(h) != len(p.Header) || !equalStrings(h, p.Header) {

@@ -3,6 +3,7 @@ package sheet
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 )
@@ -41,6 +42,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	cause := e.Err.Error()
+	if pe, ok := e.Err.(*fs.PathError); ok && pe.Path == e.File {
+		// The os error names the file already: "open FILE: no such file".
+		if e.Sheet == "" && e.Row == 0 && e.Line == 0 {
+			return cause
+		}
+		cause = pe.Op + ": " + pe.Err.Error()
+	}
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Sheet != "" {
@@ -56,7 +65,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ": line %d", e.Line)
 	}
 	b.WriteString(": ")
-	b.WriteString(e.Err.Error())
+	b.WriteString(cause)
 	return b.String()
 }
 
