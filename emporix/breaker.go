@@ -16,6 +16,26 @@ import (
 // against a dead server; the importer aborts the run (resumable).
 var ErrServerUnreachable = errors.New("API server unreachable")
 
+// ErrRetryAfterTooLong means the server asked, with Retry-After, for a pause
+// longer than the client waits (30 s by default). It also matches
+// ErrServerUnreachable: the client fails every further call at once and the
+// importer aborts the run (resumable) rather than defy or sit out the wait.
+var ErrRetryAfterTooLong = errors.New("Retry-After too long")
+
+type retryAfterTooLongError struct {
+	asked, limit time.Duration
+	status       int
+}
+
+func (e *retryAfterTooLongError) Error() string {
+	return fmt.Sprintf("API server asked to wait %s (%d with Retry-After), longer than the %s the client waits",
+		e.asked, e.status, e.limit)
+}
+
+func (e *retryAfterTooLongError) Is(target error) bool {
+	return target == ErrRetryAfterTooLong || target == ErrServerUnreachable
+}
+
 // breaker counts consecutive connection failures and timeouts across all
 // calls of a Client; any HTTP response, whatever its status, resets it. It
 // opens after failures attempts that span at least span, so a short network
@@ -43,6 +63,17 @@ func (b *breaker) succeeded() {
 	if b.open == nil {
 		b.n = 0
 	}
+}
+
+// trip opens the breaker at once with err (unless it is open already) and
+// returns the breaker's error.
+func (b *breaker) trip(err error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.open == nil {
+		b.open = err
+	}
+	return b.open
 }
 
 // failed records a connection failure; it returns the breaker's error when

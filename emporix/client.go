@@ -72,9 +72,14 @@ type Config struct {
 	MaxRetries   int
 	RetryInitial time.Duration // first backoff interval (default 500 ms)
 	RetryMax     time.Duration // backoff interval cap (default 30 s)
-	// RetryAfterMax caps a server's Retry-After (default 30 s).
+	// RetryAfterMax caps the wait for a server's Retry-After (default 30 s).
 	RetryAfterMax time.Duration
-	Logger        *slog.Logger // optional debug log: method, path, status, attempt
+	// RetryAfterGiveUp: a Retry-After longer than this is not waited for or
+	// retried: the call fails at once with ErrRetryAfterTooLong and so does
+	// every later call (the run aborts, resumable). Default
+	// DefaultRetryAfterMax; tests shrink RetryAfterMax but keep this.
+	RetryAfterGiveUp time.Duration
+	Logger           *slog.Logger // optional debug log: method, path, status, attempt
 }
 
 // Client talks to the Emporix Customer Service of one tenant. It is safe for
@@ -89,6 +94,7 @@ type Client struct {
 	retryInit  time.Duration
 	retryMax   time.Duration
 	raMax      time.Duration
+	raGiveUp   time.Duration
 	raUnit     time.Duration // one Retry-After second; tests shrink it
 	stats      counters
 	brk        *breaker
@@ -162,6 +168,7 @@ func New(cfg Config) (*Client, error) {
 		retryInit:  positiveOr(cfg.RetryInitial, DefaultRetryInitial),
 		retryMax:   positiveOr(cfg.RetryMax, DefaultRetryMax),
 		raMax:      positiveOr(cfg.RetryAfterMax, DefaultRetryAfterMax),
+		raGiveUp:   positiveOr(cfg.RetryAfterGiveUp, DefaultRetryAfterMax),
 		raUnit:     time.Second,
 	}
 	c.brk = &breaker{failures: cfg.BreakerFailures, span: cfg.BreakerSpan, now: time.Now}
@@ -338,17 +345,28 @@ func (c *Client) attempt(ctx context.Context, k *call, n int, maybeApplied *bool
 	redactAPIError(ae, k.redact)
 	switch st {
 	case http.StatusTooManyRequests:
-		ae.RetryAfter = c.rawRetryAfter(resp.Header)
-		return nil, withRetryAfter(ae, c.retryAfter(resp.Header))
+		return nil, c.retryLater(k, ae, resp.Header)
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		*maybeApplied = true
 		if !k.idempotent {
 			return nil, permanent(fmt.Errorf("%w: %w", ErrOutcomeUnknown, ae))
 		}
-		ae.RetryAfter = c.rawRetryAfter(resp.Header)
-		return nil, withRetryAfter(ae, c.retryAfter(resp.Header))
+		return nil, c.retryLater(k, ae, resp.Header)
 	}
 	return nil, permanent(ae)
+}
+
+// retryLater classifies a retryable answer by its Retry-After: waited for
+// (capped at RetryAfterMax) up to RetryAfterGiveUp; beyond that, retrying
+// sooner than asked would defy the server and waiting would stall the run
+// for what may be hours, so the breaker opens and every call fails fast.
+func (c *Client) retryLater(k *call, ae *APIError, h http.Header) error {
+	ae.RetryAfter = c.rawRetryAfter(h)
+	if asked := c.scaledRetryAfter(h); asked > c.raGiveUp {
+		open := c.brk.trip(&retryAfterTooLongError{asked: ae.RetryAfter, limit: c.raGiveUp, status: ae.Status})
+		return permanent(fmt.Errorf("%s %s: %w", k.method, k.path, open))
+	}
+	return withRetryAfter(ae, c.retryAfter(h))
 }
 
 // classifyTransport decides whether a failed round trip may be retried.

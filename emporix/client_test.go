@@ -356,6 +356,11 @@ func TestTokenRefusalNeverLeaksSecret(t *testing.T) {
 	}
 }
 
+func retryAfterTooLong(err error) bool {
+	return errors.Is(err, ErrRetryAfterTooLong) && errors.Is(err, ErrServerUnreachable) &&
+		!strings.Contains(err.Error(), "gave up after")
+}
+
 func TestRetry(t *testing.T) {
 	type step struct {
 		status int
@@ -374,7 +379,10 @@ func TestRetry(t *testing.T) {
 	}{
 		{"GET 503 then 200", getC1, []step{{status: 503}}, 0, noErr, 2, 1, []time.Duration{0}},
 		{"GET 429 Retry-After honoured", getC1, []step{{status: 429, header: "1"}}, 0, noErr, 2, 1, []time.Duration{time.Millisecond}},
-		{"GET 429 Retry-After capped", getC1, []step{{status: 429, header: "86400"}}, 0, noErr, 2, 1, []time.Duration{5 * time.Millisecond}},
+		{"GET 429 Retry-After capped", getC1, []step{{status: 429, header: "20"}}, 0, noErr, 2, 1, []time.Duration{5 * time.Millisecond}},
+		// Beyond RetryAfterGiveUp (30 s; a test "second" is 1 ms): no wait, no retry.
+		{"GET 429 Retry-After beyond give-up", getC1, []step{{status: 429, header: "86400"}}, 0, retryAfterTooLong, 1, 0, nil},
+		{"PUT 503 Retry-After beyond give-up", upsertC1, []step{{status: 503, header: "31000"}}, 0, retryAfterTooLong, 1, 0, nil},
 		// PUT, not GET: net/http itself replays a GET dropped on a reused connection.
 		{"PUT 502 504 dropped then ok", upsertC1, []step{{status: 502}, {status: 504}, {drop: true}}, 0, noErr, 4, 3, []time.Duration{0, 0, 0}},
 		{"GET 400 not retried", getC1, []step{{status: 400}}, 0, statusIs(400), 1, 0, nil},

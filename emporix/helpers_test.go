@@ -23,7 +23,7 @@ const (
 // testAPI is an httptest server with the token endpoint and the customer API
 // mounted under testPrefix. Tokens are "tok-1", "tok-2", ...
 type testAPI struct {
-	t          *testing.T
+	t          testing.TB
 	srv        *httptest.Server
 	tokenCalls atomic.Int32
 	apiCalls   atomic.Int32
@@ -39,7 +39,7 @@ type seenReq struct {
 	method, path, rawQuery, contentType, auth, body string
 }
 
-func newTestAPI(t *testing.T, api func(w http.ResponseWriter, r *http.Request, path string, n int)) *testAPI {
+func newTestAPI(t testing.TB, api func(w http.ResponseWriter, r *http.Request, path string, n int)) *testAPI {
 	t.Helper()
 	ta := &testAPI{t: t, api: api}
 	mux := http.NewServeMux()

@@ -47,6 +47,9 @@ func (c *Client) do(ctx context.Context, k *call) (*result, error) {
 			// ctx ended between attempts: say which call it interrupted.
 			return nil, fmt.Errorf("%s %s: %w", k.method, k.path, err)
 		}
+		if errors.Is(err, ErrServerUnreachable) {
+			return nil, err // the breaker's message tells the attempts
+		}
 		if _, ok := errors.AsType[*retryAfterError](err); ok || isRetryable(err) {
 			// Retries exhausted (or ctx ended while waiting) on a retryable error.
 			return nil, fmt.Errorf("%w (gave up after %d attempts)", unwrapRetryAfter(err), n)
@@ -120,15 +123,21 @@ func (c *Client) rawRetryAfter(h http.Header) time.Duration {
 	return 0
 }
 
-// retryAfter is the wait the client actually honours: Retry-After scaled by
-// raUnit (tests shrink a "second") and capped at RetryAfterMax.
-func (c *Client) retryAfter(h http.Header) time.Duration {
+// scaledRetryAfter is Retry-After scaled by raUnit (tests shrink a "second").
+func (c *Client) scaledRetryAfter(h http.Header) time.Duration {
 	d := c.rawRetryAfter(h)
+	if d > 0 && c.raUnit != time.Second {
+		d = time.Duration(float64(d) / float64(time.Second) * float64(c.raUnit))
+	}
+	return d
+}
+
+// retryAfter is the wait the client actually honours: the scaled
+// Retry-After capped at RetryAfterMax.
+func (c *Client) retryAfter(h http.Header) time.Duration {
+	d := c.scaledRetryAfter(h)
 	if d <= 0 {
 		return 0
-	}
-	if c.raUnit != time.Second {
-		d = time.Duration(float64(d) / float64(time.Second) * float64(c.raUnit))
 	}
 	return min(d, c.raMax)
 }

@@ -253,7 +253,11 @@ func (p *pipeline) syncOne(j job) error {
 	if errors.Is(out.Err, ErrMaxDeletes) {
 		p.s.trip(fmt.Sprintf("--max-deletes %d reached: raise it and run again with --resume", p.sy.deletes.limit))
 	}
-	if errors.Is(out.Err, emporix.ErrServerUnreachable) {
+	switch {
+	case errors.Is(out.Err, emporix.ErrRetryAfterTooLong):
+		// The server refuses requests for longer than the client waits.
+		p.s.trip("the API server asked to wait longer than 30 s (Retry-After): run again with --resume later")
+	case errors.Is(out.Err, emporix.ErrServerUnreachable):
 		// A dead server fails every further customer: stop feeding.
 		p.s.trip("the API server stopped answering: run again with --resume when it is back")
 	}
