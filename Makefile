@@ -38,6 +38,7 @@ LONG_PKGS = $(shell grep -rl --include='*_test.go' 'testing.Short()' . | xargs -
 
 test-all: test
 	$(if $(strip $(LONG_PKGS)),$(GO) test -race -count=1 -timeout 20m $(LONG_PKGS))
+	scripts/hostile.sh
 
 # lint: staticcheck (pinned in go.mod as a tool) and the function-length rule
 # (no non-test function over 80 lines; see internal/tools/funclen/allow.txt).
@@ -46,8 +47,9 @@ lint:
 	$(GO) run ./internal/tools/funclen -max 80 -allow internal/tools/funclen/allow.txt .
 
 # hostile: validate on generated hostile inputs (zip bombs, a 1 GB line, 200 MB
-# of blank lines, ...), each checked for its exit code, peak RSS and time.
-# Needs ~1.5 GB of temporary disk and a few minutes.
+# of blank lines, ...), each checked for its exit code, peak RSS and CPU time
+# (part of test-all). Needs GNU time, ~1.3 GB of temporary disk (removed at
+# the end) and a few minutes.
 hostile:
 	scripts/hostile.sh
 

@@ -39,12 +39,15 @@ func TestRetryAfterBeyondLimitAbortsRun(t *testing.T) {
 	}))
 	t.Cleanup(hs.Close)
 	c := srv.Config()
-	client, err := emporix.New(emporix.Config{
-		BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-		MaxRetries: 2, RetryInitial: time.Millisecond, RetryMax: time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
+	newClient := func() *emporix.Client {
+		client, err := emporix.New(emporix.Config{
+			BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+			MaxRetries: 2, RetryInitial: time.Millisecond, RetryMax: time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return client
 	}
 	in := filepath.Join(t.TempDir(), "in.csv")
 	var b strings.Builder
@@ -56,8 +59,23 @@ func TestRetryAfterBeyondLimitAbortsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	const concurrency = 4
+	client := newClient()
 	cfg := importer.Config{Input: in, Report: filepath.Join(t.TempDir(), "report.csv"), Quiet: true,
 		Client: client, Stats: client.Stats, Concurrency: concurrency, MaxRetries: 2, RetryInitial: time.Millisecond}
+
+	// Throttled from the start: the connection check fails (exit 1), nothing written.
+	throttled.Store(true)
+	_, err := importer.Import(t.Context(), cfg)
+	if !errors.Is(err, emporix.ErrRetryAfterTooLong) || !strings.HasPrefix(err.Error(), "connection check: ") {
+		t.Fatalf("throttled from the start: err %v", err)
+	}
+	if n := after.Swap(0); n != 1 {
+		t.Errorf("connection check: %d requests, want 1", n)
+	}
+
+	throttled.Store(false)
+	client = newClient()
+	cfg.Client, cfg.Stats = client, client.Stats
 	sum, err := importer.Import(t.Context(), cfg)
 	if !errors.Is(err, importer.ErrAborted) || sum.ExitCode != 4 || !strings.Contains(sum.Aborted, "Retry-After") {
 		t.Fatalf("exit %d, aborted %q, err %v", sum.ExitCode, sum.Aborted, err)
