@@ -50,7 +50,7 @@ type identity struct {
 func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index, error) {
 	rd, err := open()
 	if err != nil {
-		return nil, openError(input, err)
+		return nil, inputError("open", input, err)
 	}
 	defer rd.Close()
 	b, err := m.Bind(input, rd.Header())
@@ -75,7 +75,7 @@ func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", input, err)
+			return nil, inputError("read", input, err)
 		}
 		if r.Seq != p.Rows || r.Seq >= math.MaxInt32 {
 			return nil, fmt.Errorf("read %s: row %d: unexpected sequence number %d", input, r.Num, r.Seq)
@@ -119,13 +119,13 @@ func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index
 	return p, nil
 }
 
-// openError names the input in an error from opening it, unless the error
-// (a *sheet.Error) names it already.
-func openError(input string, err error) error {
+// inputError names the input in an error from opening or reading it, unless
+// the error (a *sheet.Error) names it already.
+func inputError(op, input string, err error) error {
 	if _, ok := errors.AsType[*sheet.Error](err); ok {
 		return err
 	}
-	return fmt.Errorf("open %s: %w", input, err)
+	return fmt.Errorf("%s %s: %w", op, input, err)
 }
 
 func (p *Index) hash(s string) uint64 { return maphash.String(p.seed, s) }
@@ -137,7 +137,7 @@ func (p *Index) hash(s string) uint64 { return maphash.String(p.seed, s) }
 func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 	rd, err := p.open()
 	if err != nil {
-		return openError(p.Input, err)
+		return inputError("open", p.Input, err)
 	}
 	defer rd.Close()
 	if h := rd.Header(); len(h) != len(p.Header) || !equalStrings(h, p.Header) {
@@ -155,7 +155,7 @@ func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", p.Input, err)
+			return inputError("read", p.Input, err)
 		}
 		if r.Seq != rows || rows >= p.Rows {
 			return fmt.Errorf("%s: %w (row %d)", p.Input, ErrInputChanged, r.Num)

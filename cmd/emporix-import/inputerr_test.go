@@ -32,6 +32,8 @@ func TestFatalInputErrorsNameFileOnce(t *testing.T) {
 			filepath.Join(dir, "nocol.csv") + `: mapped column(s) not usable: "customerNumber" (the match key)`},
 		{"mixed encoding", write("mixed.csv", "customerNumber,contactEmail,firstName\nA,a@x.com,J\xc3\xbcrgen\nB,b@x.com,M\xfcller\n"),
 			filepath.Join(dir, "mixed.csv") + ": line 3: mixed encodings: byte 0xFC is not UTF-8"},
+		{"read error", write("long.csv", "customerNumber,contactEmail\nA,"+strings.Repeat("x", 17<<20)+"\n"),
+			filepath.Join(dir, "long.csv") + ": line 2: record too large"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
