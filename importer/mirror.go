@@ -203,7 +203,7 @@ func (m *mirror) stop(missing []string, done map[string]report.Result, why strin
 	m.printStopped(missing, why)
 	m.s.trip("mirror: " + why)
 	for i, n := range m.order(missing, done) {
-		res := report.Result{Seq: m.seq + i, Status: report.Skipped, CustomerNumber: n,
+		res := report.Result{Seq: m.seq + i, Status: report.Skipped, CustomerNumber: n, Key: n,
 			Message: "not " + m.past() + ": " + why}
 		if r, ok := done[n]; ok {
 			res = journalResult(m.seq+i, r)
@@ -245,8 +245,8 @@ func (m *mirror) order(missing []string, done map[string]report.Result) []string
 
 // journalResult is the row of a customer an earlier run acted on.
 func journalResult(seq int, r report.Result) report.Result {
-	return report.Result{Seq: seq, Status: r.Status, CustomerNumber: r.CustomerNumber, Changes: r.Changes,
-		Message: "done by the interrupted run"}
+	return report.Result{Seq: seq, Status: r.Status, CustomerNumber: r.CustomerNumber, Key: r.CustomerNumber,
+		Changes: r.Changes, Message: "done by the interrupted run"}
 }
 
 // act deactivates or deletes the customers (in a dry run: plans it),
@@ -268,7 +268,7 @@ func (m *mirror) act(ctx context.Context, all []string, done map[string]report.R
 		eg.Go(func() error {
 			if why := m.stopped(ctx, work); why != "" {
 				interrupted.Store(interrupted.Load() || ctx.Err() != nil)
-				return m.write(report.Result{Seq: seq, Status: report.Skipped, CustomerNumber: n, Message: why})
+				return m.write(report.Result{Seq: seq, Status: report.Skipped, CustomerNumber: n, Key: n, Message: why})
 			}
 			return m.one(work, seq, n)
 		})
@@ -300,7 +300,7 @@ func (m *mirror) stopped(ctx, work context.Context) string {
 
 // one acts on one customer; its row says what the request did.
 func (m *mirror) one(ctx context.Context, seq int, n string) error {
-	res := report.Result{Seq: seq, CustomerNumber: n}
+	res := report.Result{Seq: seq, CustomerNumber: n, Key: n}
 	var err error
 	switch {
 	case m.cfg.Missing == MissingDelete && m.cfg.DryRun:
@@ -319,7 +319,7 @@ func (m *mirror) one(ctx context.Context, seq int, n string) error {
 		res.Status, res.Changes, res.Message = report.Skipped, nil, "no longer exists (removed since it was listed)"
 	case err != nil:
 		res.Status, res.Changes = report.Failed, nil
-		res.Message = fmt.Sprintf("customer %s: %s: %v", n, strings.TrimSuffix(m.past(), "d"), err)
+		res.Message = fmt.Sprintf("%s: %v", strings.TrimSuffix(m.past(), "d"), err)
 	case m.jr != nil:
 		m.s.out.changed.Add(1)
 		// A failing journal breaks the outputs itself (no further write is issued).

@@ -442,3 +442,41 @@ func TestCreateOnlyConflictSkips(t *testing.T) {
 		t.Error("the existing customer was changed")
 	}
 }
+
+// failPatch refuses the deactivation of one customer.
+type failPatch struct {
+	importer.API
+	number string
+}
+
+func (f failPatch) PatchCustomer(ctx context.Context, number string, patch map[string]any) error {
+	if number == f.number {
+		return errors.New("refused by the test")
+	}
+	return f.API.PatchCustomer(ctx, number, patch)
+}
+
+// A deactivation that fails is a failed mirror row (exit 3), named on
+// stderr with its customer; the others are deactivated.
+func TestMirrorFailedDeactivation(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	seedERP(t, e.srv, 40, 0)
+	in := erpFile(t, 40, dropEvery(20)) // K0000, K0020 missing
+	cfg := mirrorConfig(t, e, in, importer.MissingDeactivate, "customerNumber:K*")
+	cfg.Client = failPatch{API: e.client, number: "K0020"}
+	var stderr bytes.Buffer
+	cfg.Stderr = &stderr
+	sum, err := importer.Import(context.Background(), cfg)
+	if importer.ExitCode(err) != importer.ExitRowsFailed || sum.Counts[report.Failed] != 1 || sum.Counts[report.Deactivated] != 1 {
+		t.Fatalf("err %v, counts %v", err, sum.Counts)
+	}
+	if got := mirrorRows(t, cfg.Report); !slices.Equal(got, []string{"K0000 deactivated", "K0020 failed"}) {
+		t.Errorf("mirror rows %v", got)
+	}
+	if !strings.Contains(stderr.String(), "failed: customer K0020 (not in erp.csv): deactivate: refused by the test") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(strings.TrimSuffix(cfg.Report, ".csv") + ".errors.csv"); !os.IsNotExist(err) {
+		t.Errorf("a mirror row went to the errors file (%v)", err)
+	}
+}
