@@ -45,6 +45,10 @@ func (f *fileKeys) add(g *mapping.Group) {
 	f.keys[g.Key] = struct{}{}
 }
 
+// MirrorAbortPrefix starts the abort reason (Summary.Aborted) of a run whose
+// mirror phase its guards stopped: the file is synced, nobody was touched.
+const MirrorAbortPrefix = "mirror: "
+
 // shownKeys is how many missing customers a stopped run names on stderr (the
 // report has them all, and a dry run prints them all).
 const shownKeys = 10
@@ -201,7 +205,7 @@ func (m *mirror) confirmed(missing []string) bool {
 func (m *mirror) stop(missing []string, done map[string]report.Result, why string) error {
 	m.sum.Stopped = why
 	m.printStopped(missing, why)
-	m.s.trip("mirror: " + why)
+	m.s.trip(MirrorAbortPrefix + why)
 	for i, n := range m.order(missing, done) {
 		res := report.Result{Seq: m.seq + i, Status: report.Skipped, CustomerNumber: n, Key: n,
 			Message: "not " + m.past() + ": " + why}

@@ -64,7 +64,13 @@ or --client-secret-file. Plain http:// is refused unless the host is loopback.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sum, err := o.run(cmd.Context(), args[0], stderr)
-			if code := importer.ExitCode(err); !o.dryRun && (code == importer.ExitAborted || code == importer.ExitInterrupted) {
+			code := importer.ExitCode(err)
+			switch {
+			case code == importer.ExitAborted && strings.HasPrefix(sum.Aborted, importer.MirrorAbortPrefix):
+				// The file is synced; only the mirror phase stopped, and resuming
+				// alone would stop it again.
+				fmt.Fprintln(stderr, "the file is synced; the mirror phase touched nobody: check the export (or --scope, --max-missing), then run again")
+			case !o.dryRun && (code == importer.ExitAborted || code == importer.ExitInterrupted):
 				fmt.Fprintf(stderr, "to continue: %s\n", resumeCommand(argvOf(cmd.Context())))
 			}
 			return o.fatalSummary("import", args[0], sum, err)

@@ -65,7 +65,8 @@ func TestMirrorCLI(t *testing.T) {
 		t.Fatalf("--min-rows 40 on 39 rows: exit %d, %d writes, stderr %q", code, ten.Stats().Writes, stderr)
 	}
 	code, stderr = cli(t, append(args, "--max-missing", "0")...)
-	if code != importer.ExitAborted || !strings.Contains(stderr, "mirror stopped") || !strings.Contains(stderr, "K07") || ten.Stats().Writes != 0 {
+	if code != importer.ExitAborted || !strings.Contains(stderr, "mirror stopped") || !strings.Contains(stderr, "K07") || ten.Stats().Writes != 0 ||
+		!strings.Contains(stderr, "the mirror phase touched nobody") || strings.Contains(stderr, "to continue") {
 		t.Fatalf("--max-missing 0: exit %d, %d writes, stderr %q", code, ten.Stats().Writes, stderr)
 	}
 	code, stderr = cli(t, args...)
