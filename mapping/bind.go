@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/emporix-import/emporix-import/sheet"
@@ -18,6 +19,7 @@ type Binder struct {
 	key       int // index into customer of the match-key field
 	secondary int // index into customer of the other identity field; -1 if unmapped
 	unmapped  []string
+	schema    *Schema
 }
 
 type boundField struct {
@@ -44,60 +46,21 @@ func (bf *boundField) anyCell(cells []string) bool {
 // Bind resolves the mapping's columns in header (exact name first, then
 // case-insensitively with spaces trimmed). A mapped column missing from the
 // input is a *ConfigError listing what is missing and what the input has. With
-// the canonical mapping only the match-key column is required.
+// the canonical mapping only the match-key column is required, and mixin
+// columns of the input are mapped as text.
 func (m *Mapping) Bind(file string, header []string) (*Binder, error) {
 	b := &Binder{m: m, file: file, header: append([]string(nil), header...), key: -1, secondary: -1}
-	exact := make(map[string][]int, len(header))
-	folded := make(map[string][]int, len(header))
-	for i, h := range header {
-		exact[h] = append(exact[h], i)
-		folded[foldName(h)] = append(folded[foldName(h)], i)
-	}
-	used := make([]bool, len(header))
-	var missing, problems []string
-
-	// bind resolves a spec's columns; ok=false when one is absent (reported
-	// unless the canonical mapping tolerates it).
-	bind := func(f *FieldSpec, required bool) (boundField, bool) {
-		bf := boundField{spec: f}
-		labels := make([]string, 0, len(f.Columns))
-		for _, c := range f.Columns {
-			ix := exact[c]
-			if len(ix) == 0 {
-				ix = folded[foldName(c)]
-			}
-			switch {
-			case len(ix) == 0:
-				if !b.m.canonical || required {
-					missing = append(missing, c)
-					problems = append(problems, fmt.Sprintf("%q (%s)", c, b.where(f)))
-				}
-				return bf, false
-			case len(ix) > 1:
-				names := make([]string, len(ix))
-				for j, i := range ix {
-					names[j] = fmt.Sprintf("%q", header[i])
-				}
-				problems = append(problems, fmt.Sprintf("%q (%s) is ambiguous: the input has %s", c, b.where(f), strings.Join(names, " and ")))
-				return bf, false
-			}
-			bf.cols = append(bf.cols, ix[0])
-			labels = append(labels, header[ix[0]])
-		}
-		for _, i := range bf.cols {
-			used[i] = true
-		}
-		bf.names = labels
-		bf.label = strings.Join(labels, " + ")
-		return bf, true
-	}
-
+	r := newResolver(b, header)
 	secondaryField := MatchContactEmail
 	if m.Match == MatchContactEmail {
 		secondaryField = MatchCustomerNumber
 	}
-	for _, f := range m.Customer {
-		bf, ok := bind(f, f.Field == m.Match)
+	customer, blocks := m.Customer, m.Addresses
+	if m.canonical {
+		customer, blocks = m.withMixinColumns(header)
+	}
+	for _, f := range customer {
+		bf, ok := r.bind(f, f.Field == m.Match)
 		if !ok {
 			continue
 		}
@@ -109,11 +72,11 @@ func (m *Mapping) Bind(file string, header []string) (*Binder, error) {
 		}
 		b.customer = append(b.customer, bf)
 	}
-	for _, a := range m.Addresses {
+	for _, a := range blocks {
 		var block []boundField
 		fromColumns := false
 		for _, f := range a.Fields {
-			if bf, ok := bind(f, false); ok {
+			if bf, ok := r.bind(f, false); ok {
 				block = append(block, bf)
 				fromColumns = fromColumns || len(bf.cols) > 0
 			}
@@ -122,28 +85,130 @@ func (m *Mapping) Bind(file string, header []string) (*Binder, error) {
 			b.addresses = append(b.addresses, block)
 		}
 	}
-	if len(problems) > 0 || b.key < 0 {
-		if len(problems) == 0 { // unreachable: Load requires the match key to be mapped
-			problems = append(problems, fmt.Sprintf("%q (the match key)", m.Match))
-		}
-		avail := make([]string, len(header))
-		for i, h := range header {
-			avail[i] = fmt.Sprintf("%q", h)
-		}
-		return nil, &ConfigError{
-			File: file,
-			Msg: fmt.Sprintf("mapped column(s) not usable: %s; the input has the columns: %s",
-				strings.Join(problems, ", "), strings.Join(avail, ", ")),
-			Missing:   missing,
-			Available: b.header,
-		}
+	if err := r.err(); err != nil {
+		return nil, err
 	}
 	for i, h := range header {
-		if !used[i] && strings.TrimSpace(h) != "" {
+		if !r.used[i] && strings.TrimSpace(h) != "" {
 			b.unmapped = append(b.unmapped, h)
 		}
 	}
+	b.schema = b.buildSchema()
 	return b, nil
+}
+
+// withMixinColumns returns the canonical specs plus one text field per mixin
+// column of the header.
+func (m *Mapping) withMixinColumns(header []string) ([]*FieldSpec, []*AddressSpec) {
+	customer := slices.Clone(m.Customer)
+	block := &AddressSpec{Fields: slices.Clone(m.Addresses[0].Fields)}
+	for _, h := range header {
+		name, address := strings.CutPrefix(strings.TrimSpace(h), "address.")
+		f, _ := mixinField(name, address, KindString)
+		if f == nil {
+			continue
+		}
+		fs := &FieldSpec{Field: f.Name, Def: f, Address: address, Columns: []string{h}}
+		if address {
+			block.Fields = append(block.Fields, fs)
+		} else {
+			customer = append(customer, fs)
+		}
+	}
+	return customer, []*AddressSpec{block}
+}
+
+// buildSchema lists the fields the bound mapping delivers.
+func (b *Binder) buildSchema() *Schema {
+	s := &Schema{}
+	for _, bf := range b.customer {
+		s.add(bf.spec.Def)
+	}
+	for _, block := range b.addresses {
+		for _, bf := range block {
+			s.add(bf.spec.Def)
+		}
+	}
+	return s
+}
+
+// Schema returns the fields the bound mapping delivers.
+func (b *Binder) Schema() *Schema { return b.schema }
+
+// resolver finds mapped columns in a header and collects what is missing.
+type resolver struct {
+	b                 *Binder
+	exact, folded     map[string][]int
+	used              []bool
+	missing, problems []string
+}
+
+func newResolver(b *Binder, header []string) *resolver {
+	r := &resolver{b: b, exact: map[string][]int{}, folded: map[string][]int{}, used: make([]bool, len(header))}
+	for i, h := range header {
+		r.exact[h] = append(r.exact[h], i)
+		r.folded[foldName(h)] = append(r.folded[foldName(h)], i)
+	}
+	return r
+}
+
+// bind resolves a spec's columns; ok=false when one is absent (reported
+// unless the canonical mapping tolerates it) or ambiguous.
+func (r *resolver) bind(f *FieldSpec, required bool) (boundField, bool) {
+	b, header := r.b, r.b.header
+	bf := boundField{spec: f}
+	labels := make([]string, 0, len(f.Columns))
+	for _, c := range f.Columns {
+		ix := r.exact[c]
+		if len(ix) == 0 {
+			ix = r.folded[foldName(c)]
+		}
+		switch {
+		case len(ix) == 0:
+			if !b.m.canonical || required {
+				r.missing = append(r.missing, c)
+				r.problems = append(r.problems, fmt.Sprintf("%q (%s)", c, b.where(f)))
+			}
+			return bf, false
+		case len(ix) > 1:
+			names := make([]string, len(ix))
+			for j, i := range ix {
+				names[j] = fmt.Sprintf("%q", header[i])
+			}
+			r.problems = append(r.problems, fmt.Sprintf("%q (%s) is ambiguous: the input has %s", c, b.where(f), strings.Join(names, " and ")))
+			return bf, false
+		}
+		bf.cols = append(bf.cols, ix[0])
+		labels = append(labels, header[ix[0]])
+	}
+	for _, i := range bf.cols {
+		r.used[i] = true
+	}
+	bf.names = labels
+	bf.label = strings.Join(labels, " + ")
+	return bf, true
+}
+
+// err is the *ConfigError for the columns that could not be bound, if any.
+func (r *resolver) err() error {
+	b := r.b
+	if len(r.problems) == 0 && b.key >= 0 {
+		return nil
+	}
+	if len(r.problems) == 0 { // unreachable: Load requires the match key to be mapped
+		r.problems = append(r.problems, fmt.Sprintf("%q (the match key)", b.m.Match))
+	}
+	avail := make([]string, len(b.header))
+	for i, h := range b.header {
+		avail[i] = fmt.Sprintf("%q", h)
+	}
+	return &ConfigError{
+		File: b.file,
+		Msg: fmt.Sprintf("mapped column(s) not usable: %s; the input has the columns: %s",
+			strings.Join(r.problems, ", "), strings.Join(avail, ", ")),
+		Missing:   r.missing,
+		Available: b.header,
+	}
 }
 
 // where names the mapping that asked for a column, for Bind errors.
@@ -215,7 +280,7 @@ func (bf *boundField) source(cells []string) (s string, dropped []string) {
 			blanks = append(blanks, j)
 		}
 	}
-	if len(parts) > 0 && !bf.spec.isTags() {
+	if len(parts) > 0 && !bf.spec.isList() {
 		for _, j := range blanks {
 			dropped = append(dropped, bf.names[j])
 		}
@@ -253,31 +318,33 @@ func (b *Binder) eval(bf *boundField, cells []string) evaluated {
 	return evaluated{raw: raw, res: res, fromCell: true, err: err, dropped: dropped}
 }
 
-// convert runs a non-empty value through transforms, split (tags), values and
-// validation. raw is the value before validation; an empty result means no value.
+// convert runs a non-empty value through transforms, split (list fields),
+// values and validation. raw is the value before validation; an empty result
+// means no value.
 func (f *FieldSpec) convert(s string) (raw string, res result, err error) {
 	for _, t := range f.Transforms {
 		if s, err = t.apply(s); err != nil {
 			return "", result{}, err
 		}
 	}
-	if f.isTags() {
+	if f.isList() {
 		parts := []string{s}
 		if f.Split != "" {
 			parts = strings.Split(s, f.Split)
 		}
 		for _, p := range parts {
-			if p = f.mapValue(strings.TrimSpace(p)); p != "" && !containsString(res.tags, p) {
-				res.tags = append(res.tags, p)
+			p = f.mapValue(strings.TrimSpace(p))
+			if p != "" && !(f.Def.Role == RoleTags && slices.Contains(res.list, p)) {
+				res.list = append(res.list, p)
 			}
 		}
-		return strings.Join(res.tags, ","), res, nil
+		return strings.Join(res.list, ","), res, nil
 	}
 	raw = f.mapValue(s)
-	if raw == "" || f.check == nil {
+	if raw == "" || f.Def.Check == nil {
 		return raw, result{s: raw}, nil
 	}
-	v, err := f.check(raw)
+	v, err := f.Def.Check(raw)
 	return raw, result{s: v}, err
 }
 
@@ -291,15 +358,6 @@ func (f *FieldSpec) mapValue(s string) string {
 		return to
 	}
 	return s
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Map maps and validates one row. Every problem is listed in Row.Errors as
@@ -318,8 +376,7 @@ func (b *Binder) Map(r sheet.Row) *Row {
 	return m.row
 }
 
-// rowMapper maps one row; it exists to share the row and its messages
-// between the customer and the address blocks.
+// rowMapper maps one row: the customer fields, then each address block.
 type rowMapper struct {
 	b   *Binder
 	row *Row
@@ -341,13 +398,34 @@ func (m *rowMapper) warn(bf *boundField, format string, args ...any) {
 	m.row.Warnings = append(m.row.Warnings, m.msg(bf, format, args...))
 }
 
-// eval evaluates a field and records the warnings every field can raise.
-func (m *rowMapper) eval(bf *boundField) evaluated {
-	v := m.b.eval(bf, m.row.Cells)
+// value evaluates one field; ok=false when it failed (already reported).
+func (m *rowMapper) value(bf *boundField) (v evaluated, ok bool) {
+	v = m.b.eval(bf, m.row.Cells)
 	for _, c := range v.dropped {
 		m.warn(bf, "column %q is empty; joined without it", c)
 	}
-	return v
+	switch def := bf.spec.Def; {
+	case v.err != nil:
+		m.fail(bf, "%v", v.err)
+		return v, false
+	case v.clear && def.NoClear != "":
+		m.fail(bf, "%s cannot be cleared: %s", bf.spec.name(), def.NoClear)
+		return v, false
+	}
+	return v, true
+}
+
+// result is the Value of an evaluated field; ok=false when the field has none.
+func (v evaluated) value() (Value, bool) {
+	switch {
+	case v.clear:
+		return Value{Clear: true}, true
+	case len(v.res.list) > 0:
+		return Value{List: v.res.list}, true
+	case v.res.s != "":
+		return Value{S: v.res.s}, true
+	}
+	return Value{}, false
 }
 
 func (m *rowMapper) customer() {
@@ -355,19 +433,10 @@ func (m *rowMapper) customer() {
 	keyFailed := false
 	for i := range b.customer {
 		bf := &b.customer[i]
-		v := m.eval(bf)
-		field := bf.spec.Field
-		switch {
-		case v.err != nil:
-			m.fail(bf, "%v", v.err)
-			keyFailed = keyFailed || i == b.key
-		case v.clear && clearRefusal(field, false) != "":
-			m.fail(bf, "%s cannot be cleared: %s", field, clearRefusal(field, false))
-			keyFailed = keyFailed || i == b.key
-		case v.clear:
-			m.row.Customer[field] = Value{Clear: true}
-		case v.res.s != "":
-			m.row.Customer[field] = Value{S: v.res.s}
+		v, ok := m.value(bf)
+		keyFailed = keyFailed || (!ok && i == b.key)
+		if val, has := v.value(); ok && has {
+			m.row.Customer[bf.spec.Field] = val
 		}
 	}
 	if _, ok := m.row.Customer[b.m.Match]; !ok && !keyFailed {
@@ -382,41 +451,31 @@ func (m *rowMapper) address(block []boundField) {
 	var nameField, zipField *boundField
 	for i := range block {
 		bf := &block[i]
-		v := m.eval(bf)
+		v, ok := m.value(bf)
 		present = present || v.fromCell
-		switch field := bf.spec.Field; {
-		case field == "contactName":
-			nameField = bf
-		case field == "zipCode":
+		switch bf.spec.Field {
+		case FieldContactName:
+			nameField, nameFailed = bf, !ok
+		case "zipCode":
 			zipField = bf
 		}
-		switch field := bf.spec.Field; {
-		case v.err != nil:
-			m.fail(bf, "%v", v.err)
-			nameFailed = nameFailed || field == "contactName"
-		case v.clear && clearRefusal(field, true) != "":
-			m.fail(bf, "address.%s cannot be cleared: %s", field, clearRefusal(field, true))
-			nameFailed = nameFailed || field == "contactName"
-		case v.clear:
-			setField(&a, len(block), field, Value{Clear: true})
-		case bf.spec.isTags():
-			a.Tags = v.res.tags
-			for _, t := range a.Tags {
-				if sep := tagSeparator(t); sep != "" {
-					m.warn(bf, "tag %s contains %q, so Emporix would read several tags; add split: %q", quote(t), sep, sep)
-				}
-			}
-		case v.res.s != "":
-			setField(&a, len(block), field, Value{S: v.res.s})
+		val, has := v.value()
+		switch {
+		case !ok || !has:
+		case bf.spec.Def.Role == RoleTags:
+			a.Tags = val.List
+			m.checkTags(bf, a.Tags)
+		default:
+			setField(&a, len(block), bf.spec.Field, val)
 		}
 	}
 	if !present {
 		m.row.Warnings = m.row.Warnings[:warned]
 		return // only constants or defaults: no address in this row
 	}
-	if _, ok := a.Fields["contactName"]; !ok && !nameFailed {
+	if _, ok := a.Fields[FieldContactName]; !ok && !nameFailed {
 		if nameField == nil {
-			nameField = &boundField{spec: &FieldSpec{Field: "contactName", Address: true}}
+			nameField = &boundField{spec: &FieldSpec{Field: FieldContactName, Address: true, Def: stdTable.Lookup(FieldContactName, true)}}
 		}
 		m.fail(nameField, "address.contactName is required when the row has an address")
 	}
@@ -426,6 +485,15 @@ func (m *rowMapper) address(block []boundField) {
 		}
 	}
 	m.row.Addresses = append(m.row.Addresses, a)
+}
+
+// checkTags warns about a tag holding a list separator.
+func (m *rowMapper) checkTags(bf *boundField, tags []string) {
+	for _, t := range tags {
+		if sep := tagSeparator(t); sep != "" {
+			m.warn(bf, "tag %s contains %q, so Emporix would read several tags; add split: %q", quote(t), sep, sep)
+		}
+	}
 }
 
 // tagSeparator returns the list separator a tag contains, if any: the tags

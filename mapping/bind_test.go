@@ -203,7 +203,7 @@ func TestMapDefaultValidation(t *testing.T) {
 			}
 		}},
 		{"no clear token by default", cells("customerNumber", "C1", "company", "#clear"), nil, func(t *testing.T, r *Row) {
-			if r.Customer["company"] != (Value{S: "#clear"}) {
+			if !reflect.DeepEqual(r.Customer["company"], Value{S: "#clear"}) {
 				t.Errorf("company = %+v", r.Customer["company"])
 			}
 		}},
@@ -287,8 +287,8 @@ func TestClearRefusalFollowsTheContract(t *testing.T) {
 		{"state", true, false},
 	}
 	for _, tt := range tests {
-		if got := clearRefusal(tt.field, tt.address) != ""; got != tt.refused {
-			t.Errorf("clearRefusal(%s, address=%v) refused = %v, want %v", tt.field, tt.address, got, tt.refused)
+		if got := Std().Lookup(tt.field, tt.address).NoClear != ""; got != tt.refused {
+			t.Errorf("%s (address=%v) NoClear refused = %v, want %v", tt.field, tt.address, got, tt.refused)
 		}
 	}
 	m := mustParse(t, `clear_token: "-"

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/emporix-import/emporix-import/sheet"
@@ -164,7 +165,7 @@ func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 		row := b.Map(r)
 		key, _, ok := b.matchKey(r)
 		if !ok {
-			if err := emit(&Group{Rows: []*Row{row}, Customer: row.Customer}); err != nil {
+			if err := emit(&Group{Schema: b.schema, Rows: []*Row{row}, Customer: row.Customer}); err != nil {
 				return err
 			}
 			continue
@@ -176,7 +177,7 @@ func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 		}
 		g := pending[kh]
 		if g == nil {
-			g = &Group{Key: key}
+			g = &Group{Schema: b.schema, Key: key}
 			pending[kh] = g
 		} else if g.Key != key {
 			// Two keys with one 64-bit hash: astronomically rare, but never merge them silently.
@@ -218,7 +219,8 @@ func (g *Group) finish(preflight []string) {
 	}
 	g.Customer = make(Fields, len(g.Rows[0].Customer))
 	from := make(map[string]int, len(g.Rows[0].Customer))
-	for _, field := range CustomerColumns { // fixed order: deterministic messages
+	for _, def := range g.Fields().Customer { // fixed order: deterministic messages
+		field := def.Name
 		for _, r := range g.Rows {
 			v, ok := r.Customer[field]
 			if !ok {
@@ -229,7 +231,7 @@ func (g *Group) finish(preflight []string) {
 				g.Customer[field], from[field] = v, r.Num
 				continue
 			}
-			if !sameValue(field, have, v) {
+			if !sameValue(def, have, v) {
 				g.Errors = append(g.Errors, fmt.Sprintf("rows %d and %d: conflicting %s %s vs %s",
 					from[field], r.Num, field, showValue(have), showValue(v)))
 			}
@@ -258,7 +260,7 @@ func (g *Group) checkDefaults() {
 	}
 }
 
-// AddressKeyFields identify an address by content (SPEC §4.4).
+// AddressKeyFields identify an unkeyed address by content.
 var AddressKeyFields = []string{"contactName", "street", "streetNumber", "zipCode", "city", "country"}
 
 // ContentKey is an address's identity: the key fields, case and space insensitive.
@@ -280,19 +282,22 @@ func (a Address) Key() string {
 	})
 }
 
-func sameValue(field string, a, b Value) bool {
+func sameValue(def *Field, a, b Value) bool {
 	if a.Clear || b.Clear {
 		return a.Clear == b.Clear
 	}
-	if field == MatchContactEmail {
+	if def.Fold {
 		return strings.EqualFold(a.S, b.S)
 	}
-	return a.S == b.S
+	return a.S == b.S && slices.Equal(a.List, b.List)
 }
 
 func showValue(v Value) string {
 	if v.Clear {
 		return "(clear)"
+	}
+	if v.List != nil {
+		return quote(strings.Join(v.List, ","))
 	}
 	return quote(v.S)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -167,7 +168,7 @@ func TestGroupClearConflictsWithValue(t *testing.T) {
 	if want := []string{`rows 2 and 3: conflicting company (clear) vs "ACME"`}; !slices.Equal(groups[0].Errors, want) {
 		t.Errorf("K1 errors = %q", groups[0].Errors)
 	}
-	if !groups[1].Valid() || groups[1].Customer["company"] != (Value{Clear: true}) {
+	if !groups[1].Valid() || !reflect.DeepEqual(groups[1].Customer["company"], Value{Clear: true}) {
 		t.Errorf("K2 = %+v", groups[1])
 	}
 }

@@ -1,15 +1,17 @@
 package mapping
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/emporix-import/emporix-import/presets"
 	"github.com/emporix-import/emporix-import/sheet"
@@ -17,8 +19,8 @@ import (
 
 // Match keys: which field identifies a customer across rows and in the tenant.
 const (
-	MatchCustomerNumber = "customerNumber"
-	MatchContactEmail   = "contactEmail"
+	MatchCustomerNumber = FieldCustomerNumber
+	MatchContactEmail   = FieldContactEmail
 )
 
 // Mapping says how input columns become Emporix customer and address fields.
@@ -30,6 +32,7 @@ type Mapping struct {
 	Customer   []*FieldSpec // customer fields, in file order
 	Addresses  []*AddressSpec
 
+	table Table
 	// canonical: no field mapping was given, so the canonical columns present
 	// in the input are mapped and absent ones are simply unmapped.
 	canonical bool
@@ -52,7 +55,8 @@ type AddressSpec struct {
 // FieldSpec says where one Emporix field comes from and how its value is converted:
 // cells → per-cell values → (join) → clear token? → transforms → (split) → values → validation.
 type FieldSpec struct {
-	Field      string              // Emporix field: customer "contactEmail", address "zipCode", "tags"
+	Field      string              // field name: customer "contactEmail", address "zipCode", "mixins.erp.tier"
+	Def        *Field              // the field's description
 	Address    bool                // an address field
 	Line       int                 // line in the mapping file; 0 for the canonical mapping
 	Columns    []string            // source columns; empty for a constant
@@ -62,23 +66,22 @@ type FieldSpec struct {
 	Default    string              // used when the source cells are all empty
 	HasDefault bool                //
 	Values     map[string]string   // lower-cased, trimmed source value → target; others pass unchanged
-	Split      string              // tags: separator between several tags in one cell
+	Split      string              // list fields: separator between several items in one cell
 	Transforms []Transform
 
-	check    validator
 	constant *result // converted Value, when Columns is empty
 	fallback *result // converted Default
 }
 
-// result is a converted value: s for plain fields, tags for the tags field.
+// result is a converted value: s for plain fields, list for list fields.
 type result struct {
 	s    string
-	tags []string
+	list []string
 }
 
-func (r result) empty() bool { return r.s == "" && len(r.tags) == 0 }
+func (r result) empty() bool { return r.s == "" && len(r.list) == 0 }
 
-func (f *FieldSpec) isTags() bool { return f.Address && f.Field == "tags" }
+func (f *FieldSpec) isList() bool { return f.Def.Kind == KindList }
 
 // name is the field as users write it in messages: "address.zipCode", "contactEmail".
 func (f *FieldSpec) name() string {
@@ -100,9 +103,13 @@ func (m *Mapping) SheetOptions() sheet.Options {
 
 // Default is the mapping used without --mapping: the canonical columns, named
 // exactly like the Emporix fields, one address block from the address.* columns
-// and address.tags split on ",".
-func Default() *Mapping {
-	m := &Mapping{Match: MatchCustomerNumber}
+// and address.tags split on ",". Mixin columns present in the input
+// (mixins.<mixin>.<field>, address.mixins.<…>) are mapped as text.
+func Default() *Mapping { return DefaultFor(Std()) }
+
+// DefaultFor is Default over another field table.
+func DefaultFor(t Table) *Mapping {
+	m := &Mapping{Match: MatchCustomerNumber, table: t}
 	m.setCanonical()
 	return m
 }
@@ -110,16 +117,20 @@ func Default() *Mapping {
 func (m *Mapping) setCanonical() {
 	m.canonical = true
 	m.Customer = m.Customer[:0]
-	for _, c := range CustomerColumns {
-		m.Customer = append(m.Customer, &FieldSpec{Field: c, Columns: []string{c}, check: validatorFor(c, false)})
-	}
 	a := &AddressSpec{}
-	for _, f := range AddressFields {
-		fs := &FieldSpec{Field: f, Address: true, Columns: []string{"address." + f}, check: validatorFor(f, true)}
-		if f == "tags" {
-			fs.Split = ","
+	for _, f := range m.table {
+		if !f.Canonical {
+			continue
 		}
-		a.Fields = append(a.Fields, fs)
+		fs := &FieldSpec{Field: f.Name, Def: f, Address: f.Address, Columns: []string{f.Column()}}
+		if f.Address {
+			if f.Kind == KindList {
+				fs.Split = ","
+			}
+			a.Fields = append(a.Fields, fs)
+		} else {
+			m.Customer = append(m.Customer, fs)
+		}
 	}
 	m.Addresses = []*AddressSpec{a}
 }
@@ -175,506 +186,312 @@ func (m *Mapping) Columns() []string {
 	return cols
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // Parse is Load for a mapping held in memory; name is used in messages.
-func Parse(name string, data []byte) (*Mapping, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		ce := &ConfigError{File: name, Msg: "invalid YAML: " + err.Error(), Err: err}
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			ce.Line, _ = strconv.Atoi(m[1])
-			ce.Msg = "invalid YAML: " + m[2]
-		}
-		return nil, ce
-	}
-	p := &parser{file: name}
-	m, err := p.mapping(&doc)
+func Parse(name string, data []byte) (*Mapping, error) { return ParseTable(Std(), name, data) }
+
+// ParseTable is Parse over another field table.
+func ParseTable(t Table, name string, data []byte) (*Mapping, error) {
+	m, err := parse(t, data)
 	if err != nil {
-		return nil, err
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			ce = &ConfigError{Msg: err.Error(), Err: err}
+		}
+		ce.File = name
+		return nil, ce
 	}
 	m.File = name
 	return m, nil
 }
 
-type parser struct{ file string }
-
-func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
-	line := 0
-	if n != nil {
-		line = n.Line
+func parse(t Table, data []byte) (*Mapping, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var doc fileDoc
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(err)
 	}
-	return &ConfigError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
-// resolve follows aliases. yaml.v3 lets an anchor refer to itself (`&a [*a]`),
-// so the schema-driven walk below never recurses on aliases beyond a fixed depth.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
-}
-
-type pair struct{ key, val *yaml.Node }
-
-// pairs returns the entries of a mapping node (nil for null), rejecting
-// duplicate and non-scalar keys.
-func (p *parser) pairs(n *yaml.Node, what string) ([]pair, error) {
-	n = resolve(n)
-	if isNull(n) {
-		return nil, nil
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil, p.errf(n, "%s must be a mapping of key: value", what)
-	}
-	out := make([]pair, 0, len(n.Content)/2)
-	seen := make(map[string]bool, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), n.Content[i+1]
-		if k == nil || k.Kind != yaml.ScalarNode {
-			return nil, p.errf(n.Content[i], "%s: keys must be plain names", what)
-		}
-		if seen[k.Value] {
-			return nil, p.errf(k, "%s: duplicate key %q", what, k.Value)
-		}
-		seen[k.Value] = true
-		out = append(out, pair{k, v})
-	}
-	return out, nil
-}
-
-// scalar returns the text of a non-null scalar.
-func (p *parser) scalar(n *yaml.Node, what string) (string, error) {
-	r := resolve(n)
-	if r == nil || r.Kind != yaml.ScalarNode || isNull(r) {
-		return "", p.errf(n, "%s must be a single value", what)
-	}
-	return r.Value, nil
-}
-
-func (p *parser) mapping(doc *yaml.Node) (*Mapping, error) {
-	root := doc
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			root = nil
-		} else {
-			root = root.Content[0]
-		}
-	}
-	top, err := p.pairs(root, "the mapping file")
-	if err != nil {
+	b := &builder{m: &Mapping{Match: MatchCustomerNumber, table: t}}
+	if err := b.build(&doc); err != nil {
 		return nil, err
 	}
-	m := &Mapping{Match: MatchCustomerNumber}
-	var customerKey, addressesKey, matchKey *yaml.Node
-	for _, kv := range top {
-		switch kv.key.Value {
-		case "input":
-			if err := p.input(kv.val, &m.Input); err != nil {
-				return nil, err
-			}
-		case "match":
-			matchKey = kv.key
-			s, err := p.scalar(kv.val, "match")
-			if err != nil {
-				return nil, err
-			}
-			if s != MatchCustomerNumber && s != MatchContactEmail {
-				return nil, p.errf(kv.val, "match must be %s or %s, not %q", MatchCustomerNumber, MatchContactEmail, s)
-			}
-			m.Match = s
-		case "clear_token":
-			s, err := p.scalar(kv.val, "clear_token")
-			if err != nil {
-				return nil, err
-			}
-			if m.ClearToken = strings.TrimSpace(s); m.ClearToken == "" {
-				return nil, p.errf(kv.val, "clear_token must not be empty (empty cells never clear)")
-			}
-		case "customer":
-			customerKey = kv.key
-			fields, err := p.pairs(kv.val, "customer")
-			if err != nil {
-				return nil, err
-			}
-			for _, f := range fields {
-				if !slices.Contains(CustomerColumns, f.key.Value) {
-					return nil, p.errf(f.key, "unknown customer field %q (known: %s)", f.key.Value, strings.Join(CustomerColumns, ", "))
-				}
-				fs, err := p.field(f.key.Value, false, f.key, f.val)
-				if err != nil {
-					return nil, err
-				}
-				m.Customer = append(m.Customer, fs)
-			}
-		case "addresses":
-			addressesKey = kv.key
-			if err := p.addresses(kv.val, m); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, p.errf(kv.key, "unknown key %q (known: input, match, clear_token, customer, addresses)", kv.key.Value)
-		}
-	}
-	if customerKey == nil && addressesKey == nil {
-		// Only reader options (or nothing): the canonical columns apply.
-		m.setCanonical()
-		return m, nil
-	}
-	if !slices.ContainsFunc(m.Customer, func(f *FieldSpec) bool { return f.Field == m.Match && len(f.Columns) > 0 }) {
-		at := customerKey
-		if matchKey != nil {
-			at = matchKey
-		} else if at == nil {
-			at = addressesKey
-		}
-		return nil, p.errf(at, "the match key %s must be mapped to a column under customer", m.Match)
-	}
-	return m, nil
+	return b.m, nil
 }
 
-func (p *parser) input(n *yaml.Node, in *Input) error {
-	kvs, err := p.pairs(n, "input")
-	if err != nil {
+// yamlError turns a decoder error into a *ConfigError on its line.
+func yamlError(err error) error {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	var les *yaml.LoadErrors
+	if errors.As(err, &les) {
+		if ce := configError(les); ce != nil {
+			return ce
+		}
+	}
+	var le *yaml.LoadError
+	if errors.As(err, &le) {
+		return &ConfigError{Line: le.Mark.Line, Msg: "invalid YAML: " + le.Message, Err: err}
+	}
+	return &ConfigError{Msg: "invalid YAML: " + err.Error(), Err: err}
+}
+
+// builder turns the decoded document into a Mapping.
+type builder struct{ m *Mapping }
+
+func errAt(line int, format string, args ...any) error {
+	return &ConfigError{Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+func fromProblem(p *problem) error { return &ConfigError{Line: p.line, Msg: p.msg} }
+
+func (b *builder) build(d *fileDoc) error {
+	m := b.m
+	if err := b.input(&d.Input); err != nil {
 		return err
 	}
-	for _, kv := range kvs {
-		k := kv.key.Value
-		switch k {
-		case "sheet", "header_row", "delimiter", "encoding":
-		default:
-			return p.errf(kv.key, "unknown key %q in input (known: sheet, header_row, delimiter, encoding)", k)
+	if d.Match.Set {
+		s, p := d.Match.value("match")
+		if p != nil {
+			return fromProblem(p)
 		}
-		s, err := p.scalar(kv.val, "input."+k)
-		if err != nil {
-			return err
+		if s != MatchCustomerNumber && s != MatchContactEmail {
+			return errAt(d.Match.Line, "match must be %s or %s, not %q", MatchCustomerNumber, MatchContactEmail, s)
 		}
-		switch k {
-		case "sheet":
-			in.Sheet = s
-		case "header_row":
-			h, aerr := strconv.Atoi(strings.TrimSpace(s))
-			if aerr != nil || h < 1 || h > 1_048_576 {
-				return p.errf(kv.val, "input.header_row must be a row number from 1, not %q", s)
-			}
-			in.HeaderRow = h
-		case "delimiter":
-			switch strings.ToLower(s) {
-			case "tab", `\t`:
-				s = "\t"
-			}
-			r, size := utf8.DecodeRuneInString(s)
-			if size == 0 || size != len(s) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
-				return p.errf(kv.val, "input.delimiter must be one character such as \";\" or \"tab\", not %q", s)
-			}
-			in.Delimiter = r
-		case "encoding":
-			enc, _, err := sheet.LookupEncoding(s)
-			if err != nil {
-				return p.errf(kv.val, "input.encoding must be utf-8, utf-16, windows-1252, iso-8859-1 or another IANA encoding name, not %q", s)
-			}
-			in.Encoding = enc
+		m.Match = s
+	}
+	if d.ClearToken.Set {
+		s, p := d.ClearToken.value("clear_token")
+		if p != nil {
+			return fromProblem(p)
+		}
+		if m.ClearToken = strings.TrimSpace(s); m.ClearToken == "" {
+			return errAt(d.ClearToken.Line, "clear_token must not be empty (empty cells never clear)")
 		}
 	}
-	return nil
-}
-
-func (p *parser) addresses(n *yaml.Node, m *Mapping) error {
-	n = resolve(n)
-	if isNull(n) {
+	if !d.Customer.Set && !d.Addresses.set() {
+		// Only reader options (or nothing): the canonical columns apply.
+		if d.MixinSchemas.Set || d.AddressMixinSchemas.Set {
+			return errAt(max(d.MixinSchemas.Line, d.AddressMixinSchemas.Line), "mixin_schemas needs the mixin fields mapped under customer or addresses")
+		}
+		m.setCanonical()
 		return nil
 	}
-	if n.Kind != yaml.SequenceNode {
-		return p.errf(n, "addresses must be a list of address blocks (each starting with \"- \")")
-	}
-	for i, item := range n.Content {
-		what := fmt.Sprintf("addresses[%d]", i)
-		kvs, err := p.pairs(item, what)
-		if err != nil {
-			return err
-		}
-		if len(kvs) == 0 {
-			return p.errf(item, "%s maps no fields", what)
-		}
-		a := &AddressSpec{Line: item.Line}
-		for _, kv := range kvs {
-			if !slices.Contains(AddressFields, kv.key.Value) {
-				return p.errf(kv.key, "unknown address field %q (known: %s)", kv.key.Value, strings.Join(AddressFields, ", "))
-			}
-			fs, err := p.field(kv.key.Value, true, kv.key, kv.val)
-			if err != nil {
-				return err
-			}
-			a.Fields = append(a.Fields, fs)
-		}
-		if !slices.ContainsFunc(a.Fields, func(f *FieldSpec) bool { return f.Field == "contactName" }) {
-			return p.errf(item, "%s must map contactName (Emporix requires it for every address)", what)
-		}
-		m.Addresses = append(m.Addresses, a)
-	}
-	return nil
-}
-
-// field parses one field spec: a column name, or a mapping of spec keys.
-func (p *parser) field(field string, address bool, key, n *yaml.Node) (*FieldSpec, error) {
-	f := &FieldSpec{Field: field, Address: address, Line: key.Line, check: validatorFor(field, address)}
-	what := fmt.Sprintf("field %q", f.name())
-	n = resolve(n)
-	if n != nil && n.Kind == yaml.ScalarNode && !isNull(n) {
-		if strings.TrimSpace(n.Value) == "" {
-			return nil, p.errf(n, "%s: empty column name", what)
-		}
-		f.Columns = []string{n.Value}
-		return f, p.compile(f, n)
-	}
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil, p.errf(key, "%s needs a column name or a mapping such as { column: Name }", what)
-	}
-	kvs, err := p.pairs(n, what)
+	specs, err := b.fields(&d.Customer, false, "customer")
 	if err != nil {
-		return nil, err
-	}
-	var hasValue, hasColumn, hasColumns bool
-	var joinNode *yaml.Node
-	for _, kv := range kvs {
-		k := kv.key.Value
-		switch k {
-		case "column":
-			s, err := p.scalar(kv.val, what+": column")
-			if err != nil {
-				return nil, err
-			}
-			if strings.TrimSpace(s) == "" {
-				return nil, p.errf(kv.val, "%s: empty column name", what)
-			}
-			f.Columns, hasColumn = []string{s}, true
-		case "columns":
-			if err := p.columns(kv.val, f, what); err != nil {
-				return nil, err
-			}
-			hasColumns = true
-		case "join":
-			s, err := p.scalarOrEmpty(kv.val, what+": join")
-			if err != nil {
-				return nil, err
-			}
-			f.Join, joinNode = s, kv.key
-		case "value":
-			s, err := p.scalar(kv.val, what+": value")
-			if err != nil {
-				return nil, err
-			}
-			if strings.TrimSpace(s) == "" {
-				return nil, p.errf(kv.val, "%s: value must not be empty", what)
-			}
-			f.Value, hasValue = strings.TrimSpace(s), true
-		case "default":
-			s, err := p.scalar(kv.val, what+": default")
-			if err != nil {
-				return nil, err
-			}
-			if strings.TrimSpace(s) == "" {
-				return nil, p.errf(kv.val, "%s: default must not be empty", what)
-			}
-			f.Default, f.HasDefault = strings.TrimSpace(s), true
-		case "values":
-			if err := p.values(kv.val, f, what); err != nil {
-				return nil, err
-			}
-		case "split":
-			s, err := p.scalar(kv.val, what+": split")
-			if err != nil {
-				return nil, err
-			}
-			if s == "" {
-				return nil, p.errf(kv.val, "%s: split must not be empty", what)
-			}
-			if !f.isTags() {
-				return nil, p.errf(kv.key, "%s: split only applies to address tags", what)
-			}
-			f.Split = s
-		case "transform":
-			if err := p.transforms(kv.val, f, what); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, p.errf(kv.key, "%s: unknown key %q (known: column, columns, join, value, default, values, split, transform)", what, k)
-		}
-	}
-	switch {
-	case hasColumn && hasColumns:
-		return nil, p.errf(key, "%s has both column and columns; use one", what)
-	case hasValue && (hasColumn || hasColumns):
-		return nil, p.errf(key, "%s has both a column and a constant value; use one", what)
-	case hasValue && f.HasDefault:
-		return nil, p.errf(key, "%s has both value and default; a constant needs no default", what)
-	case joinNode != nil && !hasColumns:
-		return nil, p.errf(joinNode, "%s: join needs columns: [...]", what)
-	case !hasValue && !hasColumn && !hasColumns && !f.HasDefault:
-		return nil, p.errf(key, "%s needs column, columns or value", what)
-	}
-	if hasColumns && joinNode == nil {
-		f.Join = " "
-	}
-	if !hasValue && !hasColumn && !hasColumns {
-		// A bare default is a constant.
-		f.Value, f.Default, f.HasDefault = f.Default, "", false
-	}
-	return f, p.compile(f, key)
-}
-
-// compile converts a constant and a default once, so a bad one is a config
-// error on its line instead of an error on every row.
-func (p *parser) compile(f *FieldSpec, at *yaml.Node) error {
-	conv := func(kind, s string) (*result, error) {
-		_, r, err := f.convert(s)
-		if err != nil {
-			return nil, p.errf(at, "field %q: %s %s: %v", f.name(), kind, quote(s), err)
-		}
-		if r.empty() {
-			return nil, p.errf(at, "field %q: %s %s converts to nothing", f.name(), kind, quote(s))
-		}
-		return &r, nil
-	}
-	var err error
-	if len(f.Columns) == 0 {
-		f.constant, err = conv("value", f.Value)
 		return err
 	}
-	if f.HasDefault {
-		f.fallback, err = conv("default", f.Default)
+	m.Customer = specs
+	if err := b.addresses(&d.Addresses); err != nil {
+		return err
 	}
-	return err
+	if err := b.schemas(&d.MixinSchemas, &d.AddressMixinSchemas); err != nil {
+		return err
+	}
+	return b.requireMatch(d)
 }
 
-func (p *parser) scalarOrEmpty(n *yaml.Node, what string) (string, error) {
-	if r := resolve(n); r != nil && r.Kind == yaml.ScalarNode && isNull(r) {
-		return "", nil
+func (l *blockList) set() bool { return l.Line > 0 }
+
+func (b *builder) requireMatch(d *fileDoc) error {
+	m := b.m
+	if slices.ContainsFunc(m.Customer, func(f *FieldSpec) bool { return f.Field == m.Match && len(f.Columns) > 0 }) {
+		return nil
 	}
-	return p.scalar(n, what)
+	line := d.Customer.Line
+	switch {
+	case d.Match.Set:
+		line = d.Match.Line
+	case !d.Customer.Set:
+		line = d.Addresses.Line
+	}
+	return errAt(line, "the match key %s must be mapped to a column under customer", m.Match)
 }
 
-func (p *parser) transforms(n *yaml.Node, f *FieldSpec, what string) error {
-	var items []*yaml.Node
-	if r := resolve(n); r != nil && r.Kind == yaml.ScalarNode && !isNull(r) {
-		items = []*yaml.Node{r} // `transform: lower` is read as [lower]
-	} else if r != nil && r.Kind == yaml.SequenceNode {
-		items = r.Content
-	} else {
-		return p.errf(n, "%s: transform must be a list such as [trim, lower]", what)
+func (b *builder) input(d *inputDoc) error {
+	if d.bad != nil {
+		return fromProblem(d.bad)
 	}
-	for _, it := range items {
-		s, err := p.scalar(it, what+": transform entries")
+	in := &b.m.Input
+	for _, s := range []struct {
+		name string
+		v    scalar
+		set  func(string) bool
+	}{
+		{"sheet", d.Sheet, func(v string) bool { in.Sheet = v; return true }},
+		{"header_row", d.HeaderRow, func(v string) bool {
+			h, err := strconv.Atoi(strings.TrimSpace(v))
+			in.HeaderRow = h
+			return err == nil && h >= 1 && h <= 1_048_576
+		}},
+		{"delimiter", d.Delimiter, func(v string) bool { in.Delimiter = delimiter(v); return in.Delimiter != 0 }},
+		{"encoding", d.Encoding, func(v string) bool {
+			enc, _, err := sheet.LookupEncoding(v)
+			in.Encoding = enc
+			return err == nil
+		}},
+	} {
+		if !s.v.Set {
+			continue
+		}
+		v, p := s.v.value("input." + s.name)
+		if p != nil {
+			return fromProblem(p)
+		}
+		if !s.set(v) {
+			return errAt(s.v.Line, "input.%s %s, not %q", s.name, inputRules[s.name], v)
+		}
+	}
+	return nil
+}
+
+var inputRules = map[string]string{
+	"header_row": "must be a row number from 1",
+	"delimiter":  `must be one character such as ";" or "tab"`,
+	"encoding":   "must be utf-8, utf-16, windows-1252, iso-8859-1 or another IANA encoding name",
+}
+
+// delimiter returns the one-character delimiter s names, 0 when it names none.
+func delimiter(s string) rune {
+	switch strings.ToLower(s) {
+	case "tab", `\t`:
+		s = "\t"
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || size != len(s) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
+		return 0
+	}
+	return r
+}
+
+func (b *builder) addresses(l *blockList) error {
+	if l.bad {
+		return errAt(l.Line, "addresses must be a list of address blocks (each starting with \"- \")")
+	}
+	for i := range l.Blocks {
+		blk := &l.Blocks[i]
+		what := fmt.Sprintf("addresses[%d]", i)
+		if blk.bad {
+			return errAt(blk.Line, "%s must be a mapping of key: value", what)
+		}
+		if len(blk.Pairs) == 0 {
+			return errAt(blk.Line, "%s maps no fields", what)
+		}
+		specs, err := b.fields(blk, true, what)
 		if err != nil {
 			return err
 		}
-		t, err := parseTransform(strings.TrimSpace(s))
-		if err != nil {
-			return p.errf(it, "%s: %v", what, err)
+		if !slices.ContainsFunc(specs, func(f *FieldSpec) bool { return f.Field == FieldContactName }) {
+			return errAt(blk.Line, "%s must map contactName (Emporix requires it for every address)", what)
 		}
-		if t.Name == "split_street" && t.Part == "" {
-			// The field says which half it takes.
-			switch {
-			case f.Address && f.Field == "street":
-				t.Part = "street"
-			case f.Address && f.Field == "streetNumber":
-				t.Part = "number"
-			default:
-				return p.errf(it, "%s: split_street takes the street on street and the number on streetNumber; elsewhere write split_street:street or split_street:number", what)
-			}
-		}
-		f.Transforms = append(f.Transforms, t)
+		b.m.Addresses = append(b.m.Addresses, &AddressSpec{Line: blk.Line, Fields: specs})
 	}
 	return nil
 }
 
-func (p *parser) values(n *yaml.Node, f *FieldSpec, what string) error {
-	v, err := p.valueMap(n, what)
-	f.Values = v
-	return err
-}
-
-// columns parses `columns:`, whose entries are column names or
-// `{ column: Name, values: {...} }` (values applied to that cell before join).
-func (p *parser) columns(n *yaml.Node, f *FieldSpec, what string) error {
-	r := resolve(n)
-	if r == nil || r.Kind != yaml.SequenceNode || len(r.Content) == 0 {
-		return p.errf(n, "%s: columns must list at least one column, such as [A, B]", what)
+// fields builds the specs of `customer:` or one address block.
+func (b *builder) fields(fm *fieldMap, address bool, what string) ([]*FieldSpec, error) {
+	if fm.bad {
+		return nil, errAt(fm.Line, "%s must be a mapping of key: value", what)
 	}
-	hasCellValues := false
-	for _, c := range r.Content {
-		var col string
-		var vals map[string]string
-		if rc := resolve(c); rc != nil && rc.Kind == yaml.MappingNode {
-			kvs, err := p.pairs(rc, what+": columns entry")
-			if err != nil {
-				return err
-			}
-			for _, kv := range kvs {
-				switch kv.key.Value {
-				case "column":
-					if col, err = p.scalar(kv.val, what+": columns entry: column"); err != nil {
-						return err
-					}
-				case "values":
-					if vals, err = p.valueMap(kv.val, what+": columns entry"); err != nil {
-						return err
-					}
-					hasCellValues = true
-				default:
-					return p.errf(kv.key, "%s: columns entry: unknown key %q (known: column, values)", what, kv.key.Value)
-				}
-			}
-		} else {
-			s, err := p.scalar(c, what+": columns entries")
-			if err != nil {
-				return err
-			}
-			col = s
-		}
-		if strings.TrimSpace(col) == "" {
-			return p.errf(c, "%s: empty column name", what)
-		}
-		f.Columns = append(f.Columns, col)
-		f.CellValues = append(f.CellValues, vals)
-	}
-	if !hasCellValues {
-		f.CellValues = nil
-	}
-	return nil
-}
-
-// valueMap parses a `values:` mapping: keys lower-cased and trimmed.
-func (p *parser) valueMap(n *yaml.Node, what string) (map[string]string, error) {
-	r := resolve(n)
-	if r == nil || r.Kind != yaml.MappingNode {
-		return nil, p.errf(n, "%s: values must be a mapping such as { Herr: MR, Frau: MRS }", what)
-	}
-	kvs, err := p.pairs(r, what+": values")
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(kvs))
-	lines := make(map[string]int, len(kvs))
-	for _, kv := range kvs {
-		from := strings.ToLower(strings.TrimSpace(kv.key.Value))
-		if from == "" {
-			return nil, p.errf(kv.key, "%s: values: empty source value", what)
-		}
-		to, err := p.scalarOrEmpty(kv.val, fmt.Sprintf("%s: values: %q", what, kv.key.Value))
+	var out []*FieldSpec
+	for _, p := range fm.Pairs {
+		def, err := b.lookup(p, address)
 		if err != nil {
 			return nil, err
 		}
-		if l, dup := lines[from]; dup {
-			return nil, p.errf(kv.key, "%s: values: %q repeats the key on line %d (keys are matched case-insensitively)", what, kv.key.Value, l)
+		fs, err := b.field(def, p.Key.Line, p.doc)
+		if err != nil {
+			return nil, err
 		}
-		lines[from] = kv.key.Line
-		out[from] = strings.TrimSpace(to)
+		out = append(out, fs)
 	}
 	return out, nil
+}
+
+// lookup finds the table entry of a mapped key, or describes a mixin field.
+func (b *builder) lookup(p pair, address bool) (*Field, error) {
+	name, line := p.Key.V, p.Key.Line
+	if strings.HasPrefix(name, mixinPrefix) {
+		kind := KindString
+		if p.doc.Kind.Set {
+			s, pr := p.doc.Kind.value(fmt.Sprintf("field %q: kind", name))
+			if pr != nil {
+				return nil, fromProblem(pr)
+			}
+			k, ok := kindNames[s]
+			if !ok {
+				return nil, errAt(p.doc.Kind.Line, "field %q: unknown kind %q (known: string, number, boolean, date, list)", name, s)
+			}
+			kind = k
+		}
+		f, why := mixinField(name, address, kind)
+		if f == nil {
+			return nil, errAt(line, "field %q: %s", name, why)
+		}
+		return f, nil
+	}
+	if p.doc.Kind.Set {
+		return nil, errAt(p.doc.Kind.Line, "field %q: kind only applies to mixin fields (mixins.<mixin>.<field>)", name)
+	}
+	if f := b.m.table.Lookup(name, address); f != nil {
+		return f, nil
+	}
+	what := "customer"
+	if address {
+		what = "address"
+	}
+	return nil, errAt(line, "unknown %s field %q (known: %s, mixins.<mixin>.<field>)", what, name, strings.Join(b.m.table.Names(address), ", "))
+}
+
+// schemas adds the mixin schema links as constant metadata.mixins fields, on
+// the customer or on every address block.
+func (b *builder) schemas(customer, address *pairList) error {
+	for _, s := range []struct {
+		l       *pairList
+		address bool
+		key     string
+	}{{customer, false, "mixin_schemas"}, {address, true, "address_mixin_schemas"}} {
+		if s.l.bad {
+			return errAt(s.l.Line, "%s must be a mapping such as { erp: https://example.com/erp.v1.json }", s.key)
+		}
+		for _, p := range s.l.Pairs {
+			if err := b.schema(p, s.address, s.key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (b *builder) schema(p pair, address bool, key string) error {
+	mixin := p.Key.V
+	url, pr := p.Val.value(fmt.Sprintf("%s: %s", key, mixin))
+	if pr != nil {
+		return fromProblem(pr)
+	}
+	def := schemaField(mixin, address)
+	fs := &FieldSpec{Field: def.Name, Def: def, Address: address, Line: p.Key.Line, Value: strings.TrimSpace(url)}
+	if err := compile(fs); err != nil {
+		return err
+	}
+	uses := func(specs []*FieldSpec) bool {
+		return slices.ContainsFunc(specs, func(f *FieldSpec) bool { return f.Def.Mixin == mixin })
+	}
+	used := false
+	if !address {
+		used = uses(b.m.Customer)
+		b.m.Customer = append(b.m.Customer, fs)
+	}
+	for _, a := range b.m.Addresses {
+		if address && uses(a.Fields) {
+			used = true
+			a.Fields = append(a.Fields, fs)
+		}
+	}
+	if !used {
+		return errAt(p.Key.Line, "%s: no field of mixin %q is mapped (mixins.%s.<field>)", key, mixin, mixin)
+	}
+	return nil
 }

@@ -5,17 +5,19 @@ import "github.com/emporix-import/emporix-import/sheet"
 // Value is one mapped, non-empty cell after transforms. Empty cells produce no
 // Value at all: they never clear a field.
 type Value struct {
-	S     string // normalised value; "true"/"false" for booleans
-	Clear bool   // the cell held the mapping's clear_token: remove the field
+	S     string   // normalised value; "true"/"false" for booleans
+	List  []string // a list value (mixins of kind list)
+	Clear bool     // the cell held the mapping's clear_token: remove the field
 }
 
-// Fields maps Emporix field names ("contactEmail", "b2b.companyRegistrationId",
-// "active", address "zipCode", ...) to values. Only mapped, non-empty cells appear.
+// Fields maps field names ("contactEmail", "b2b.companyRegistrationId",
+// "active", "mixins.erp.tier", address "zipCode", ...) to values. Only mapped,
+// non-empty cells appear.
 type Fields map[string]Value
 
 // Address is one address block of one row.
 type Address struct {
-	Fields Fields   // contactName, companyName, street, streetNumber, streetAppendix, zipCode, city, state, country, contactPhone, isDefault
+	Fields Fields   // every mapped address field but tags, keyed like the table (id, zipCode, mixins.…)
 	Tags   []string // normalised tags; nil when not mapped or empty
 }
 
@@ -30,7 +32,8 @@ type Row struct {
 
 // Group is one customer: all rows sharing a match key, in input order.
 type Group struct {
-	Key      string // match key value (customerNumber, or lower-cased contactEmail)
+	Schema   *Schema // the fields the rows carry; nil = the standard table's
+	Key      string  // match key value (customerNumber, or lower-cased contactEmail)
 	Rows     []*Row
 	Customer Fields   // customer fields merged over all rows
 	Errors   []string // group-level problems (conflicts naming both rows, pre-flight); row errors stay on rows

@@ -143,7 +143,7 @@ func TestValidators(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.field+"/"+tt.in, func(t *testing.T) {
-			check := validatorFor(tt.field, tt.address)
+			check := Std().Lookup(tt.field, tt.address).Check
 			if check == nil {
 				t.Fatalf("no validator for %s", tt.field)
 			}
@@ -163,12 +163,12 @@ func TestValidators(t *testing.T) {
 
 func TestFreeTextFieldsHaveNoValidator(t *testing.T) {
 	for _, f := range []string{"firstName", "company", "contactPhone", "preferredSite", "b2b.companyRegistrationId"} {
-		if validatorFor(f, false) != nil {
+		if Std().Lookup(f, false).Check != nil {
 			t.Errorf("customer field %s has a validator", f)
 		}
 	}
 	for _, f := range []string{"contactName", "street", "zipCode", "tags"} {
-		if validatorFor(f, true) != nil {
+		if Std().Lookup(f, true).Check != nil {
 			t.Errorf("address field %s has a validator", f)
 		}
 	}

@@ -3,76 +3,18 @@ package mapping
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bojanz/currency"
 	"golang.org/x/text/language"
 )
 
 // validator checks one mapped, non-empty value and returns it normalised.
-type validator func(string) (string, error)
-
-// validatorFor returns the check for a customer field (address=false) or an
-// address field (address=true); nil when any text is accepted.
-func validatorFor(field string, address bool) validator {
-	if address {
-		switch field {
-		case "country":
-			return validCountry
-		case "isDefault":
-			return validBool
-		}
-		return nil
-	}
-	switch field {
-	case "customerNumber":
-		return validCustomerNumber
-	case "contactEmail":
-		return validEmail
-	case "title":
-		return validTitle
-	case "preferredLanguage":
-		return validLanguage
-	case "preferredCurrency":
-		return validCurrency
-	case "active", "onHold":
-		return validBool
-	}
-	return nil
-}
-
-// clearRefusal says why the clear token cannot clear a customer field
-// (address=false) or an address field (address=true), or "" when it can. A
-// clear sends "" (the API's strings are not nullable), so only fields whose
-// schema accepts an empty string can be cleared; the others would be refused
-// by a real tenant with 400.
-func clearRefusal(field string, address bool) string {
-	if address {
-		switch field {
-		case "contactName":
-			return "an address requires it"
-		case "country":
-			return "the API requires a 2-letter code (minLength 2)"
-		case "isDefault":
-			return "it is a boolean, not a text"
-		case "tags":
-			return "tags are removed with --tags replace"
-		}
-		return ""
-	}
-	switch field {
-	case "customerNumber":
-		return "it identifies the customer"
-	case "contactEmail":
-		return "the API does not allow unsetting it once set"
-	case "preferredCurrency":
-		return "the API requires a 3-letter code (minLength 3)"
-	case "active", "onHold":
-		return "it is a boolean, not a text"
-	}
-	return ""
-}
+type validator = func(string) (string, error)
 
 // validCustomerNumber checks ^[\w-]{1,66}$ (RE2 \w is ASCII) without a regexp:
 // it runs on every row.
@@ -162,4 +104,63 @@ func validBool(s string) (string, error) {
 		return "false", nil
 	}
 	return "", fmt.Errorf("invalid boolean %s (want true/false, yes/no, y/n or 1/0)", quote(s))
+}
+
+// validAddressID applies the customer-number rule to an address key: the
+// API documents no rule of its own for custom address ids.
+func validAddressID(s string) (string, error) {
+	if _, err := validCustomerNumber(s); err != nil {
+		return "", fmt.Errorf("invalid address id %s (want 1-66 letters, digits, _ or -)", quote(s))
+	}
+	return s, nil
+}
+
+func validCustomerType(s string) (string, error) {
+	switch u := strings.ToUpper(s); u {
+	case "CUSTOMER", "CONTACT":
+		return u, nil
+	}
+	return "", fmt.Errorf("invalid type %s (want CUSTOMER or CONTACT)", quote(s))
+}
+
+// validURL accepts an absolute http(s) URL with a host.
+func validURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(s, " \t\n") {
+		return "", fmt.Errorf("invalid URL %s (want an absolute http:// or https:// address)", quote(s))
+	}
+	return s, nil
+}
+
+var numberRE = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+
+// validNumber accepts a decimal number (no hex, Inf or NaN, no thousands
+// separators) and writes it the shortest way JSON can carry it.
+func validNumber(s string) (string, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if !numberRE.MatchString(s) || err != nil {
+		return "", fmt.Errorf("invalid number %s (want e.g. 42 or 3.5)", quote(s))
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64), nil
+}
+
+// validDate accepts an ISO date; other layouts need the date:<layout> transform.
+func validDate(s string) (string, error) {
+	if _, err := time.Parse(time.DateOnly, s); err != nil {
+		return "", fmt.Errorf("invalid date %s (want YYYY-MM-DD, or add transform date:<layout>)", quote(s))
+	}
+	return s, nil
+}
+
+// kindCheck is the offline check of a mixin value by its declared kind.
+func kindCheck(k Kind) validator {
+	switch k {
+	case KindNumber:
+		return validNumber
+	case KindBool:
+		return validBool
+	case KindDate:
+		return validDate
+	}
+	return nil
 }
