@@ -268,7 +268,8 @@ func (c *Client) PatchCustomer(ctx context.Context, number string, patch map[str
 	}
 	k.contentType = "application/merge-patch+json"
 	for f, v := range patch {
-		if v == nil {
+		// restriction is the one nullable member of the patch schemas.
+		if v == nil && f != "restriction" {
 			return fmt.Errorf("patch customer %s: %s: null is not allowed by the spec; clear with \"\"", number, f)
 		}
 	}

@@ -2,9 +2,11 @@
 // and the OAuth service, limited to the requests the official OpenAPI spec allows.
 package emporix
 
+import "encoding/json"
+
 // Customer is a customer as the API returns it (CustomerForSellerDto) and,
-// for create, as the client sends it (CustomerSignupBySellerDto). Only fields
-// this tool reads or writes are modelled; unknown fields are ignored on read.
+// for create, as the client sends it (CustomerSignupBySellerDto). Members
+// not modelled here are kept in Extra, so that Doc shows the whole object.
 type Customer struct {
 	ID                string    `json:"id,omitempty"`
 	CustomerNumber    string    `json:"customerNumber,omitempty"`
@@ -18,12 +20,19 @@ type Customer struct {
 	PreferredLanguage string    `json:"preferredLanguage,omitempty"`
 	PreferredCurrency string    `json:"preferredCurrency,omitempty"`
 	PreferredSite     string    `json:"preferredSite,omitempty"`
+	Type              string    `json:"type,omitempty"`
+	PhotoURL          string    `json:"photoUrl,omitempty"`
+	Restriction       string    `json:"restriction,omitempty"`
 	B2B               *B2B      `json:"b2b,omitempty"`
 	Active            *bool     `json:"active,omitempty"`
 	OnHold            *bool     `json:"onHold,omitempty"`
 	Metadata          *Metadata `json:"metadata,omitempty"`
 	Addresses         []Address `json:"addresses,omitempty"`
 	Accounts          []Account `json:"accounts,omitempty"`
+	// Mixins are the tenant's custom attributes (returned with expand=mixin:*).
+	Mixins map[string]any `json:"mixins,omitempty"`
+	// Extra holds the members of a read object this type does not model.
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // B2B holds the company registration data of a customer.
@@ -31,9 +40,11 @@ type B2B struct {
 	CompanyRegistrationID string `json:"companyRegistrationId,omitempty"`
 }
 
-// Metadata carries the optimistic-locking version.
+// Metadata carries the optimistic-locking version and the mixin schema links
+// (mixin name → schema URL).
 type Metadata struct {
-	Version int `json:"version,omitempty"`
+	Version int            `json:"version,omitempty"`
+	Mixins  map[string]any `json:"mixins,omitempty"`
 }
 
 // Account is an entry of Customer.Accounts (expand=accounts).
@@ -50,6 +61,10 @@ type Address struct {
 	Street         string   `json:"street,omitempty"`
 	StreetNumber   string   `json:"streetNumber,omitempty"`
 	StreetAppendix string   `json:"streetAppendix,omitempty"`
+	ExtraLine1     string   `json:"extraLine1,omitempty"`
+	ExtraLine2     string   `json:"extraLine2,omitempty"`
+	ExtraLine3     string   `json:"extraLine3,omitempty"`
+	ExtraLine4     string   `json:"extraLine4,omitempty"`
 	ZipCode        string   `json:"zipCode,omitempty"`
 	City           string   `json:"city,omitempty"`
 	State          string   `json:"state,omitempty"`
@@ -57,6 +72,11 @@ type Address struct {
 	ContactPhone   string   `json:"contactPhone,omitempty"`
 	IsDefault      *bool    `json:"isDefault,omitempty"`
 	Tags           []string `json:"tags,omitempty"`
+	// Mixins are the tenant's custom address attributes.
+	Mixins   map[string]any `json:"mixins,omitempty"`
+	Metadata *Metadata      `json:"metadata,omitempty"`
+	// Extra holds the members of a read object this type does not model.
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // DefaultScopes are the scopes the tool asks for when requesting a token.

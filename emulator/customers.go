@@ -73,6 +73,9 @@ func customerJSON(c *Customer, e expandOpts) map[string]any {
 	if c.Email != "" {
 		m["email"] = c.Email
 	}
+	if c.Restriction != "" {
+		m["restriction"] = c.Restriction
+	}
 	if c.B2B != nil {
 		m["b2b"] = map[string]any{"companyRegistrationId": c.B2B.CompanyRegistrationID}
 	}
@@ -447,6 +450,7 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &Customer{}
 	res, errs := applyCustomer(c, body, dtoSignup, modeCreate)
+	errs = append(errs, s.checkRestriction(c, "")...)
 	if len(errs) > 0 {
 		validationError(w, errs)
 		return
@@ -491,7 +495,8 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 		}
 		c := &Customer{CustomerNumber: n}
 		// A version on the create path is ignored: there is nothing to lock.
-		if _, errs := applyCustomer(c, body, dto, mode); len(errs) > 0 {
+		_, errs := applyCustomer(c, body, dto, mode)
+		if errs = append(errs, s.checkRestriction(c, "")...); len(errs) > 0 {
 			validationError(w, errs)
 			return
 		}
@@ -538,6 +543,7 @@ func (s *Server) updateCustomer(w http.ResponseWriter, cur *Customer, body map[s
 	work := cur.clone()
 	work.Addresses = cur.Addresses // not touched by profile updates
 	res, errs := applyCustomer(&work, body, dto, mode)
+	errs = append(errs, s.checkRestriction(&work, cur.Restriction)...)
 	if len(errs) > 0 {
 		validationError(w, errs)
 		return false
@@ -608,4 +614,14 @@ func (s *Server) candidates(q query) map[string]*Customer {
 		return out
 	}
 	return s.customers
+}
+
+// checkRestriction refuses a restriction that is not in the tenant's list
+// (Config.Restrictions); an unchanged one (was) is not re-checked.
+func (s *Server) checkRestriction(c *Customer, was string) []errorDetail {
+	if c.Restriction == "" || c.Restriction == was || slices.Contains(s.cfg.Restrictions, c.Restriction) {
+		return nil
+	}
+	return []errorDetail{detail("restriction", "invalid_value",
+		"Restriction %q is not in the tenant's list of valid restrictions.", c.Restriction)}
 }

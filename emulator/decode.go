@@ -358,11 +358,16 @@ func applyCustomer(c *Customer, body map[string]json.RawMessage, dto customerDTO
 			errs = append(errs, ds...)
 			c.MetadataMixins, res.version = m, v
 		case "restriction":
-			if !isNull(raw) {
-				// strict: a value must exist in the tenant's restriction list, and the
-				// emulated tenant has none configured.
-				add(&errorDetail{Field: "restriction", Type: "invalid_value",
-					Message: "Restriction is not in the tenant's list of valid restrictions."})
+			// The schema makes it nullable: null removes it. Whether the value is
+			// in the tenant's list is checked by the server (checkRestriction).
+			if isNull(raw) {
+				c.Restriction = ""
+				continue
+			}
+			v, d := decodeString(k, raw)
+			add(d)
+			if d == nil {
+				c.Restriction = v
 			}
 		}
 	}

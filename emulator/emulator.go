@@ -56,6 +56,9 @@ type Config struct {
 	// IdleTimeout an idle keep-alive connection (ListenAndServe only); defaults
 	// 1 min and 2 min, so slow or idle clients cannot hold connections forever.
 	ReadTimeout, IdleTimeout time.Duration
+	// Restrictions is the tenant's list of valid customer restriction values;
+	// a customer's restriction must be one of them (none by default).
+	Restrictions []string
 }
 
 // DefaultScopes are the scopes assigned to the client by default: every scope

@@ -39,6 +39,7 @@ type Customer struct {
 	PreferredSite     string `json:"preferredSite,omitempty"`
 	Type              string `json:"type,omitempty"`
 	PhotoURL          string `json:"photoUrl,omitempty"`
+	Restriction       string `json:"restriction,omitempty"`
 	B2B               *B2B   `json:"b2b,omitempty"`
 	Active            bool   `json:"active"`
 	OnHold            bool   `json:"onHold"`
