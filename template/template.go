@@ -96,6 +96,7 @@ type dropdown struct {
 func templateDropdowns() []dropdown {
 	return []dropdown{
 		{column: "title", inline: Titles, strict: true},
+		{column: "type", inline: mapping.Choices("type"), strict: true},
 		{column: "preferredLanguage", list: Languages},
 		{column: "preferredCurrency", list: Currencies},
 		{column: "active", inline: Booleans, strict: true},
