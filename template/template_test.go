@@ -95,7 +95,7 @@ func TestWriteTemplateXLSX(t *testing.T) {
 		return vals
 	}
 	for col, want := range map[string][]string{
-		"title": Titles, "preferredCurrency": Currencies, "preferredLanguage": Languages,
+		"title": Titles, "type": {"CUSTOMER", "CONTACT"}, "preferredCurrency": Currencies, "preferredLanguage": Languages,
 		"address.country": Countries(), "address.tags": Tags,
 		"active": Booleans, "onHold": Booleans, "address.isDefault": Booleans,
 	} {
