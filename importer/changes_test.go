@@ -30,18 +30,18 @@ func TestChangeField(t *testing.T) {
 
 func TestChangeValuesTruncatedAndRedacted(t *testing.T) {
 	long := strings.Repeat("ä", 100)
-	got := fieldChange("", "company", map[string]string{"company": long}, true, "Neu GmbH")
+	got := fieldChange("", "company", map[string]any{"company": long}, true, "Neu GmbH")
 	want := `company: "` + strings.Repeat("ä", maxShown-1) + `…" → "Neu GmbH"`
 	if got != want {
 		t.Errorf("long value:\n got %s\nwant %s", got, want)
 	}
 	for _, name := range []string{"account.passwordHash", "account.legacyAuth.hash", "passwordHash", "clientSecret"} {
-		got := fieldChange("", name, map[string]string{name: "$2y$10$old"}, true, "$2y$10$new")
+		got := fieldChange("", name, map[string]any{name: "$2y$10$old"}, true, "$2y$10$new")
 		if strings.Contains(got, "$2y$") || got != name+": [redacted]" {
 			t.Errorf("secret %s shown: %s", name, got)
 		}
 	}
-	if got := fieldChange("", "firstName", map[string]string{"firstName": "Jon"}, true, "John"); got != `firstName: "Jon" → "John"` {
+	if got := fieldChange("", "firstName", map[string]any{"firstName": "Jon"}, true, "John"); got != `firstName: "Jon" → "John"` {
 		t.Errorf("plain field: %s", got)
 	}
 }

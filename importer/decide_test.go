@@ -277,7 +277,8 @@ func TestChangeEntries(t *testing.T) {
 	}
 	ap := p.Addresses[0]
 	ap.Patch = map[string]any{"zipCode": "10117"}
-	ap.before = map[string]string{"zipCode": "10119"}
+	ap.before = map[string]any{"zipCode": "10119"}
+	ap.changed = []*mapping.Field{mapping.Std().Lookup("zipCode", true)}
 	if got := ap.patchChanges(); !reflect.DeepEqual(got, []string{`address[a1].zipCode: "10119" → "10117"`}) {
 		t.Errorf("address %q", got)
 	}

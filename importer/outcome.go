@@ -1,8 +1,10 @@
 package importer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +30,7 @@ type Outcome struct {
 	Writes  []Write
 	AddrIDs map[string]string // address key → id (known or assigned by the create)
 	AddrErr map[string]error  // address key → failure
+	Notes   map[string]string // address key → why it was created rather than patched
 	Invalid []string          // the service would refuse the writes: nothing was sent
 	Skip    string            // why --mode left the customer alone: nothing was sent
 	Err     error             // customer-level failure or interruption
@@ -40,6 +43,17 @@ var ErrMaxDeletes = errors.New("--max-deletes reached")
 var errShutdown = errors.New("interrupted: in-flight work cancelled")
 
 func (o *Outcome) record(w Write) { o.Writes = append(o.Writes, w) }
+
+// note keeps why an address was created rather than patched.
+func (o *Outcome) note(ap *AddressPlan) {
+	if ap.Note == "" {
+		return
+	}
+	if o.Notes == nil {
+		o.Notes = map[string]string{}
+	}
+	o.Notes[ap.Key] = ap.Note
+}
 
 // stopped reports an outcome cut short by the run stopping (interrupt or
 // --max-deletes) rather than failing on its own.
@@ -67,6 +81,9 @@ func groupResults(g *mapping.Group, out *Outcome, dryRun bool) []report.Result {
 			if w.Addr == "" || slices.Contains(keys, w.Addr) {
 				res.Changes = append(res.Changes, w.Changes...)
 			}
+		}
+		for _, k := range keys {
+			res.Message = joinMessages(res.Message, out.Notes[k])
 		}
 		status, msg := rowStatus(out, keys, dryRun)
 		res.Status, res.Message = status, joinMessages(msg, res.Message) // after the row's warnings
@@ -107,12 +124,12 @@ func rowStatus(out *Outcome, keys []string, dryRun bool) (report.Status, string)
 	return report.Updated, ""
 }
 
-// rowAddressKeys are the content keys of the row's address blocks that are addresses.
+// rowAddressKeys are the identities of the row's address blocks that are addresses.
 func rowAddressKeys(r *mapping.Row) []string {
 	var keys []string
 	for _, a := range r.Addresses {
 		if IsAddress(a) {
-			keys = append(keys, a.Key())
+			keys = append(keys, a.Identity())
 		}
 	}
 	return keys
@@ -150,31 +167,46 @@ func quoteShort(s string) string {
 	return strconv.Quote(s)
 }
 
+// showChange renders a JSON value: booleans and numbers bare, strings
+// quoted (and cut), lists as JSON, a removal (null) as null.
 func showChange(v any) string {
 	switch v := v.(type) {
+	case nil:
+		return "null"
 	case bool:
 		return strconv.FormatBool(v)
 	case string:
 		return quoteShort(v)
+	case json.Number:
+		return v.String()
 	}
-	return fmt.Sprint(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
-func fieldChange(prefix, name string, before map[string]string, hasBefore bool, v any) string {
+// showBefore renders a current value; an absent one is "" (false for a flag).
+func showBefore(old, v any) string {
+	if _, isBool := v.(bool); isBool {
+		b, _ := old.(bool)
+		return strconv.FormatBool(b)
+	}
+	if old == nil {
+		return `""`
+	}
+	return showChange(old)
+}
+
+func fieldChange(prefix, name string, before map[string]any, hasBefore bool, v any) string {
 	if secretField(name) {
 		return prefix + name + ": " + redacted
 	}
 	if !hasBefore {
 		return prefix + name + ": " + showChange(v)
 	}
-	old := before[name]
-	var shown string
-	if _, isBool := v.(bool); isBool {
-		shown = old
-	} else {
-		shown = quoteShort(old)
-	}
-	return prefix + name + ": " + shown + " → " + showChange(v)
+	return prefix + name + ": " + showBefore(before[name], v) + " → " + showChange(v)
 }
 
 // ChangeField names the field a change entry writes, for the per-field counts
@@ -199,23 +231,23 @@ func countChanges(counts map[string]int, out *Outcome) {
 	}
 }
 
-// profileChanges describes the plan's profile patch.
-func (p *Plan) profileChanges() []string {
+// patchChanges describes a merge patch, one entry per changed field.
+func patchChanges(prefix string, fields []*mapping.Field, patch, before map[string]any) []string {
 	var out []string
-	for _, name := range patchNames(p.Patch) {
-		v := p.Patch[name]
-		if parent, child, ok := strings.Cut(name, "."); ok {
-			v = p.Patch[parent].(map[string]any)[child]
-		}
-		out = append(out, fieldChange("", name, p.before, true, v))
+	for _, f := range fields {
+		v, _ := mapping.Get(patch, f.Path)
+		out = append(out, fieldChange(prefix, f.Name, before, true, v))
 	}
 	return out
 }
 
+// profileChanges describes the plan's profile patch.
+func (p *Plan) profileChanges() []string { return patchChanges("", p.changed, p.Patch, p.before) }
+
 // activationChanges describes the activation patch.
 func (p *Plan) activationChanges() []string {
 	var out []string
-	for _, name := range sortedKeys(p.Activation) {
+	for _, name := range slices.Sorted(maps.Keys(p.Activation)) {
 		_, had := p.before[name]
 		out = append(out, fieldChange("", name, p.before, had, p.Activation[name]))
 	}
@@ -226,11 +258,7 @@ func addressPrefix(id string) string { return "address[" + id + "]." }
 
 // patchChanges describes an address patch.
 func (a *AddressPlan) patchChanges() []string {
-	var out []string
-	for _, name := range sortedKeys(a.Patch) {
-		out = append(out, fieldChange(addressPrefix(a.ID), name, a.before, true, a.Patch[name]))
-	}
-	return out
+	return patchChanges(addressPrefix(a.ID), a.changed, a.Patch, a.before)
 }
 
 // createChange names a new address by its content.

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"slices"
 	"cmp"
 	"context"
 	"fmt"
@@ -106,6 +107,7 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		return report.Summary{}, err
 	}
 	sy := newSyncer(cfg, m)
+	sy.mixins = hasMixins(plan.Binder.Schema())
 	p := newPipeline(ctx, s.cfg, s, sy, jr)
 	if cfg.mirroring() {
 		p.keys = &fileKeys{customerRows: plan.Rows}
@@ -156,4 +158,9 @@ func newSyncer(cfg Config, m *mapping.Mapping) *syncer {
 			HasAddresses:     len(m.Addresses) > 0,
 		},
 	}
+}
+
+// hasMixins reports whether a schema writes customer mixins.
+func hasMixins(s *mapping.Schema) bool {
+	return slices.ContainsFunc(s.Customer, func(f *mapping.Field) bool { return f.Mixin != "" })
 }

@@ -53,6 +53,17 @@ type syncer struct {
 	// exponentially with jitter, giving an overloaded or lagging tenant time.
 	retryInitial time.Duration
 	deletes      *deleteBudget
+	// mixins: the mapping writes customer mixins, so reads ask for them
+	// (the API returns mixins only with expand=mixin:*).
+	mixins bool
+}
+
+// expand is what every customer read asks for.
+func (s *syncer) expand() []string {
+	if s.mixins {
+		return []string{"addresses", "mixin:*"}
+	}
+	return []string{"addresses"}
 }
 
 // deleteBudget is --max-deletes across all workers.
@@ -125,7 +136,7 @@ func (s *syncer) lookup(ctx context.Context, groups []*mapping.Group) func(*mapp
 	if byEmail {
 		find = s.api.FindByEmails
 	}
-	found, err := find(ctx, vals, "addresses")
+	found, err := find(ctx, vals, s.expand()...)
 	if err != nil || len(found.Customers) > len(groups) {
 		return func(*mapping.Group) (*emporix.Customer, bool) { return nil, false }
 	}
@@ -216,7 +227,7 @@ func (s *syncer) find(ctx context.Context, g *mapping.Group) (*emporix.Customer,
 }
 
 func (s *syncer) findByNumber(ctx context.Context, number string) (*emporix.Customer, error) {
-	c, err := s.api.GetCustomer(ctx, number, "addresses")
+	c, err := s.api.GetCustomer(ctx, number, s.expand()...)
 	if emporix.IsNotFound(err) {
 		return nil, nil
 	}
@@ -224,7 +235,7 @@ func (s *syncer) findByNumber(ctx context.Context, number string) (*emporix.Cust
 }
 
 func (s *syncer) findByEmail(ctx context.Context, email string) (*emporix.Customer, error) {
-	found, err := s.api.FindByEmail(ctx, email, "addresses")
+	found, err := s.api.FindByEmail(ctx, email, s.expand()...)
 	if err != nil {
 		return nil, err
 	}
@@ -403,20 +414,26 @@ func (s *syncer) applyAddress(ctx context.Context, number string, ap *AddressPla
 	return nil
 }
 
-// createAddress POSTs the address; when the outcome is unknown it re-reads the
-// addresses and adopts a content match instead of posting a duplicate.
+// createAddress POSTs the address (a keyed one with its key as id); when the
+// outcome is unknown it re-reads the addresses and adopts the match (by id,
+// or by content for an unkeyed one) instead of posting a duplicate.
 func (s *syncer) createAddress(ctx context.Context, number string, ap *AddressPlan, out *Outcome) error {
 	w := Write{Addr: ap.Key, Changes: []string{ap.createChange()}}
 	if s.dryRun {
 		out.record(w)
+		out.note(ap)
 		return nil
 	}
 	id, err := retry(ctx, s, func() (string, error) {
 		id, err := s.api.AddAddress(ctx, number, ap.Body)
-		if err == nil {
+		switch {
+		case err == nil:
 			return id, nil
-		}
-		if !errors.Is(err, emporix.ErrOutcomeUnknown) {
+		case ap.Keyed && emporix.IsConflict(err):
+			// This customer's addresses were read before: the key is taken elsewhere.
+			return "", backoff.Permanent(fmt.Errorf("address id %q is already used by another customer's address; "+
+				"an address key must be unique in the tenant", ap.Body.ID))
+		case !errors.Is(err, emporix.ErrOutcomeUnknown):
 			return "", backoff.Permanent(fmt.Errorf("add address: %w", err))
 		}
 		existing, lerr := s.api.ListAddresses(ctx, number)
@@ -424,7 +441,7 @@ func (s *syncer) createAddress(ctx context.Context, number string, ap *AddressPl
 			return "", backoff.Permanent(fmt.Errorf("add address: %w; re-read: %w", err, lerr))
 		}
 		for i := range existing {
-			if AddressKey(&existing[i]) == ap.Key {
+			if ap.Keyed && existing[i].ID == ap.Body.ID || !ap.Keyed && AddressKey(&existing[i]) == ap.Key {
 				return existing[i].ID, nil
 			}
 		}
@@ -436,5 +453,6 @@ func (s *syncer) createAddress(ctx context.Context, number string, ap *AddressPl
 	ap.ID = id
 	out.AddrIDs[ap.Key] = id
 	out.record(w)
+	out.note(ap)
 	return nil
 }

@@ -51,3 +51,12 @@ func (g *Group) Valid() bool {
 	}
 	return true
 }
+
+// Identity is how a sheet address is recognised: its key (address.id) when
+// the mapping keys addresses, else its content key.
+func (a Address) Identity() string {
+	if v, ok := a.Fields[FieldAddressID]; ok && !v.Clear && v.S != "" {
+		return "id:" + v.S
+	}
+	return a.Key()
+}
