@@ -1,11 +1,11 @@
 package importer
 
 import (
-	"slices"
 	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/emporix-import/emporix-import/emporix"
