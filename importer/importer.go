@@ -73,6 +73,9 @@ var ErrNoRows = errors.New("no data rows")
 type Config struct {
 	Input       string
 	MappingFile string // "" = canonical columns
+	// Table is the field table the mapping is read with; nil = the Emporix
+	// API's (mapping.Std). The sync writes exactly the fields it describes.
+	Table mapping.Table
 	Report      string // "" = reports/<stem>-<UTC time>.<input format>
 	SummaryJSON string
 	Quiet       bool
@@ -187,11 +190,14 @@ func reserveReportPath(input string, now time.Time) (string, error) {
 	}
 }
 
-func loadMapping(file string) (*mapping.Mapping, error) {
-	if file == "" {
-		return mapping.Default(), nil
+func loadMapping(file string, t mapping.Table) (*mapping.Mapping, error) {
+	if t == nil {
+		t = mapping.Std()
 	}
-	return mapping.Load(file)
+	if file == "" {
+		return mapping.DefaultFor(t), nil
+	}
+	return mapping.LoadTable(t, file)
 }
 
 // session is the state one run shares between the reader, the workers and the report.

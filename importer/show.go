@@ -31,7 +31,7 @@ var errShown = errors.New("shown enough")
 // against an empty tenant would send them; invalid customers carry their
 // errors instead. Secrets and hashes are redacted.
 func Show(ctx context.Context, input, mappingFile string, n int, w io.Writer) error {
-	m, err := loadMapping(mappingFile)
+	m, err := loadMapping(mappingFile, nil)
 	if err != nil {
 		return err
 	}

@@ -138,12 +138,15 @@ func (m *Mapping) setCanonical() {
 // Load reads and checks a mapping file, or a built-in mapping when path is
 // "preset:NAME". Every problem is a *ConfigError naming the file and, where
 // it has one, the line.
-func Load(path string) (*Mapping, error) {
+func Load(path string) (*Mapping, error) { return LoadTable(Std(), path) }
+
+// LoadTable is Load over another field table.
+func LoadTable(t Table, path string) (*Mapping, error) {
 	data, err := ReadSource(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data)
+	return ParseTable(t, path, data)
 }
 
 // ReadSource returns the text of a mapping file or of a "preset:NAME".
