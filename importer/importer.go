@@ -75,7 +75,7 @@ type Config struct {
 	MappingFile string // "" = canonical columns
 	// Table is the field table the mapping is read with; nil = the Emporix
 	// API's (mapping.Std). The sync writes exactly the fields it describes.
-	Table mapping.Table
+	Table       mapping.Table
 	Report      string // "" = reports/<stem>-<UTC time>.<input format>
 	SummaryJSON string
 	Quiet       bool
