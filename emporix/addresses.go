@@ -59,7 +59,11 @@ func (c *Client) AddAddress(ctx context.Context, number string, a *Address) (str
 	if err := requireID("customer number", number); err != nil {
 		return "", err
 	}
-	k, err := c.newCall(http.MethodPost, addressesPath(number)).withJSON(a)
+	body, err := bodyOf(a, a.Extra)
+	if err != nil {
+		return "", fmt.Errorf("add address: encoding body: %w", err)
+	}
+	k, err := c.newCall(http.MethodPost, addressesPath(number)).withJSON(body)
 	if err != nil {
 		return "", err
 	}

@@ -431,7 +431,12 @@ func (c *Client) debug(ctx context.Context, k *call, attempt, status int, d time
 
 // decode unmarshals a success body into v.
 func decode(k *call, r *result, v any) error {
-	if err := json.Unmarshal(r.body, v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber() // mixin numbers keep their digits
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s %s: decoding %d response: %w", k.method, k.path, r.status, err)
+	}
+	if err := keepExtra(r.body, v); err != nil {
 		return fmt.Errorf("%s %s: decoding %d response: %w", k.method, k.path, r.status, err)
 	}
 	return nil

@@ -197,7 +197,11 @@ type idBody struct {
 // ErrOutcomeUnknown and the caller must look the customer up before trying
 // again. A 409 (duplicate e-mail or id) satisfies IsConflict.
 func (c *Client) CreateCustomer(ctx context.Context, cust *Customer, sendPasswordReset bool) (string, error) {
-	k, err := c.newCall(http.MethodPost, "/customers").withJSON(cust)
+	body, err := bodyOf(cust, cust.Extra)
+	if err != nil {
+		return "", fmt.Errorf("create customer: encoding body: %w", err)
+	}
+	k, err := c.newCall(http.MethodPost, "/customers").withJSON(body)
 	if err != nil {
 		return "", err
 	}

@@ -10,11 +10,10 @@ import (
 
 // The sync compares and writes fields by their JSON path (one field table
 // drives it), so customers and addresses are also available as decoded JSON
-// objects. Members this package does not model survive a read in Extra and
-// are written back by Marshal, so a new field needs no change here.
-
-type plainCustomer Customer
-type plainAddress Address
+// objects. Members this package does not model survive a read in Extra
+// (filled by decode) and a create sends them (bodyOf), so a new field needs
+// no change here. Customer has no JSON methods of its own on purpose: types
+// embedding it (CustomerImport) would otherwise marshal as a bare Customer.
 
 var (
 	customerMembers = jsonNames(reflect.TypeFor[Customer]())
@@ -32,52 +31,67 @@ func jsonNames(t reflect.Type) map[string]bool {
 	return out
 }
 
-// UnmarshalJSON decodes a customer, keeping unmodelled members in Extra.
-func (c *Customer) UnmarshalJSON(b []byte) error {
-	extra, err := unmarshalWithExtra(b, (*plainCustomer)(c), customerMembers)
-	c.Extra = extra
-	return err
-}
-
-// MarshalJSON encodes a customer, Extra included.
-func (c Customer) MarshalJSON() ([]byte, error) {
-	return marshalWithExtra(plainCustomer(c), c.Extra)
-}
-
-// UnmarshalJSON decodes an address, keeping unmodelled members in Extra.
-func (a *Address) UnmarshalJSON(b []byte) error {
-	extra, err := unmarshalWithExtra(b, (*plainAddress)(a), addressMembers)
-	a.Extra = extra
-	return err
-}
-
-// MarshalJSON encodes an address, Extra included.
-func (a Address) MarshalJSON() ([]byte, error) {
-	return marshalWithExtra(plainAddress(a), a.Extra)
-}
-
-func unmarshalWithExtra(b []byte, v any, known map[string]bool) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber() // mixin numbers keep their digits
-	if err := dec.Decode(v); err != nil {
-		return nil, err
+// keepExtra fills Extra of the customers or addresses v was decoded into.
+func keepExtra(body []byte, v any) error {
+	switch v := v.(type) {
+	case *Customer:
+		return extraOf(body, customerMembers, &v.Extra, v.Addresses)
+	case *[]Customer:
+		var raws []json.RawMessage
+		if err := json.Unmarshal(body, &raws); err != nil || len(raws) != len(*v) {
+			return err
+		}
+		for i := range *v {
+			c := &(*v)[i]
+			if err := extraOf(raws[i], customerMembers, &c.Extra, c.Addresses); err != nil {
+				return err
+			}
+		}
+	case *Address:
+		return extraOf(body, addressMembers, &v.Extra, nil)
+	case *[]Address:
+		return extraOf(body, nil, nil, *v)
 	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
-		return nil, err
-	}
-	for k := range all {
-		if known[k] {
-			delete(all, k)
+	return nil
+}
+
+// extraOf keeps the unmodelled members of one object (known != nil) and of
+// the addresses it holds (or, with known == nil, of the address array body).
+func extraOf(body []byte, known map[string]bool, extra *map[string]json.RawMessage, addrs []Address) error {
+	var obj map[string]json.RawMessage
+	var list []json.RawMessage
+	if known == nil {
+		if err := json.Unmarshal(body, &list); err != nil {
+			return err
+		}
+	} else {
+		if err := json.Unmarshal(body, &obj); err != nil {
+			return err
+		}
+		if raw, ok := obj["addresses"]; ok {
+			_ = json.Unmarshal(raw, &list)
+		}
+		for k := range obj {
+			if known[k] {
+				delete(obj, k)
+			}
+		}
+		if len(obj) > 0 {
+			*extra = obj
 		}
 	}
-	if len(all) == 0 {
-		return nil, nil
+	for i := range addrs {
+		if i < len(list) {
+			if err := extraOf(list[i], addressMembers, &addrs[i].Extra, nil); err != nil {
+				return err
+			}
+		}
 	}
-	return all, nil
+	return nil
 }
 
-func marshalWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
+// bodyOf encodes v (a *Customer or *Address) with its Extra members.
+func bodyOf(v any, extra map[string]json.RawMessage) (json.RawMessage, error) {
 	b, err := json.Marshal(v)
 	if err != nil || len(extra) == 0 {
 		return b, err
@@ -94,21 +108,24 @@ func marshalWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
 	return json.Marshal(all)
 }
 
-// Doc returns the customer as a decoded JSON object (numbers as json.Number).
-func (c *Customer) Doc() map[string]any { return toDoc(c) }
-
-// Doc returns the address as a decoded JSON object (numbers as json.Number).
-func (a *Address) Doc() map[string]any { return toDoc(a) }
-
-func toDoc(v any) map[string]any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("emporix: encode %T: %v", v, err)) // only JSON values are ever stored
-	}
-	return decodeDoc(b)
+// Doc returns the customer as a decoded JSON object (numbers as json.Number),
+// Extra included.
+func (c *Customer) Doc() map[string]any {
+	b, err := bodyOf(c, c.Extra)
+	return decodeDoc(b, err)
 }
 
-func decodeDoc(b []byte) map[string]any {
+// Doc returns the address as a decoded JSON object (numbers as json.Number),
+// Extra included.
+func (a *Address) Doc() map[string]any {
+	b, err := bodyOf(a, a.Extra)
+	return decodeDoc(b, err)
+}
+
+func decodeDoc(b []byte, err error) map[string]any {
+	if err != nil {
+		panic(fmt.Sprintf("emporix: encode: %v", err)) // only JSON values are ever stored
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var doc map[string]any
@@ -121,19 +138,24 @@ func decodeDoc(b []byte) map[string]any {
 // CustomerFromDoc is the customer a JSON object describes (a create body).
 func CustomerFromDoc(doc map[string]any) (*Customer, error) {
 	c := &Customer{}
-	return c, fromDoc(doc, c)
+	return c, fromDoc(doc, c, customerMembers, &c.Extra)
 }
 
 // AddressFromDoc is the address a JSON object describes (a create body).
 func AddressFromDoc(doc map[string]any) (*Address, error) {
 	a := &Address{}
-	return a, fromDoc(doc, a)
+	return a, fromDoc(doc, a, addressMembers, &a.Extra)
 }
 
-func fromDoc(doc map[string]any, v any) error {
+func fromDoc(doc map[string]any, v any, known map[string]bool, extra *map[string]json.RawMessage) error {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("emporix: encode body: %w", err)
 	}
-	return json.Unmarshal(b, v)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("emporix: decode body: %w", err)
+	}
+	return extraOf(b, known, extra, nil)
 }
