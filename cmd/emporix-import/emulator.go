@@ -42,6 +42,7 @@ in the foreground until interrupted. On exit the state is dumped to --state-out.
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 4*time.Hour, "access token lifetime")
 	f.IntVar(&cfg.MaxPageSize, "max-page-size", def.MaxPageSize, "largest pageSize a list serves (a larger one is cut to it)")
 	f.Int64Var(&cfg.Seed, "seed", 1, "random seed for fault injection")
+	f.StringSliceVar(&cfg.Restrictions, "restrictions", nil, "the tenant's valid customer restriction values (none by default: any restriction is refused)")
 	f.StringVar(&stateOut, "state-out", "", "write the tenant state as JSON to this file on exit")
 	return cmd
 }
