@@ -99,17 +99,6 @@ func (f *Field) Equal(want Value, have any, present bool) bool {
 	return s == want.S
 }
 
-// Show renders a current JSON value for the report's "old → new".
-func Show(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return `""`
-	case string:
-		return strconv.Quote(v)
-	}
-	return jsonText(v)
-}
-
 func jsonText(v any) string {
 	switch v := v.(type) {
 	case nil:
