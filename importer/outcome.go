@@ -231,9 +231,11 @@ func countChanges(counts map[string]int, out *Outcome) {
 	}
 }
 
-// patchChanges describes a merge patch, one entry per changed field.
+// patchChanges describes a merge patch, one entry per changed field, sorted
+// by field name.
 func patchChanges(prefix string, fields []*mapping.Field, patch, before map[string]any) []string {
 	var out []string
+	fields = slices.SortedFunc(slices.Values(fields), func(a, b *mapping.Field) int { return strings.Compare(a.Name, b.Name) })
 	for _, f := range fields {
 		v, _ := mapping.Get(patch, f.Path)
 		out = append(out, fieldChange(prefix, f.Name, before, true, v))
