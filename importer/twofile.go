@@ -127,6 +127,7 @@ func (s *session) emitUnjoined(plan *mapping.Index, byKey map[string]*mapping.Gr
 func joinAddresses(g, ag *mapping.Group) {
 	g.Rows = append(g.Rows, ag.Rows...)
 	g.Errors = append(g.Errors, ag.Errors...)
+	g.Schema = g.Fields().Join(ag.Fields()) // the address fields come from the address file's mapping
 	first, firstRow := "", 0
 	for _, r := range g.Rows {
 		for _, a := range r.Addresses {

@@ -32,6 +32,18 @@ func (g *Group) Fields() *Schema {
 	return stdSchema
 }
 
+// Join is the schema of groups that carry the rows of both (a customer file
+// joined with an address file).
+func (s *Schema) Join(o *Schema) *Schema {
+	out := &Schema{}
+	for _, x := range []*Schema{s, o} {
+		for _, f := range append(slices.Clone(x.Customer), x.Address...) {
+			out.add(f)
+		}
+	}
+	return out
+}
+
 func (s *Schema) add(f *Field) {
 	list := &s.Customer
 	if f.Address {
