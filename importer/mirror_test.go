@@ -480,3 +480,31 @@ func TestMirrorFailedDeactivation(t *testing.T) {
 		t.Errorf("a mirror row went to the errors file (%v)", err)
 	}
 }
+
+// With an address file, the mirror rows follow the rows of both files, and
+// an address row without a key does not stop the mirror.
+func TestMirrorWithAddressFile(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	seedERP(t, e.srv, 30, 2)
+	in := erpFile(t, 30, func(i int) bool { return i != 3 })
+	addr := filepath.Join(t.TempDir(), "addresses.csv")
+	data := "customerNumber,address.contactName,address.street,address.zipCode,address.city,address.country\n" +
+		"K0001,Erp One,Weg 1,10115,Berlin,DE\n,Nobody,Weg 2,10115,Berlin,DE\n"
+	if err := os.WriteFile(addr, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := mirrorConfig(t, e, in, importer.MissingDeactivate, "customerNumber:K*")
+	cfg.AddressesFile = addr
+	cfg.MaxMissing = importer.Limit{N: 1}
+	sum, err := importer.Import(context.Background(), cfg)
+	if importer.ExitCode(err) != importer.ExitRowsFailed { // the address row without a key is invalid
+		t.Fatalf("err = %v, counts %v", err, sum.Counts)
+	}
+	sts := reportStatuses(t, cfg.Report)
+	if len(sts) != 29+2+1 || sts[len(sts)-1] != "deactivated" || !slices.Equal(mirrorRows(t, cfg.Report), []string{"K0003 deactivated"}) {
+		t.Errorf("report statuses %v, mirror rows %v", sts, mirrorRows(t, cfg.Report))
+	}
+	if got := inactive(e.srv.State()); !slices.Equal(got, []string{"K0003"}) {
+		t.Errorf("inactive = %v", got)
+	}
+}
