@@ -29,9 +29,10 @@ import (
 // writeLog records the write requests the tenant accepted (2xx), as
 // "METHOD /path body": the ground truth the report is checked against.
 type writeLog struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	log  []string
+	next  http.RoundTripper
+	mu    sync.Mutex
+	log   []string
+	reads []string // query strings of the reads, to check what they expand
 }
 
 var tenantPathRE = regexp.MustCompile(`^/customer/[^/]+`)
@@ -43,6 +44,11 @@ func (w *writeLog) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	res, err := w.next.RoundTrip(r)
+	if r.Method == http.MethodGet {
+		w.mu.Lock()
+		w.reads = append(w.reads, r.URL.RawQuery)
+		w.mu.Unlock()
+	}
 	if err == nil && r.Method != http.MethodGet && res.StatusCode < 300 && !strings.HasPrefix(r.URL.Path, "/oauth") &&
 		!strings.HasSuffix(r.URL.Path, "/search") {
 		w.mu.Lock()
@@ -50,6 +56,15 @@ func (w *writeLog) RoundTrip(r *http.Request) (*http.Response, error) {
 		w.mu.Unlock()
 	}
 	return res, err
+}
+
+// expanded reports whether any read since the last call asked for mixins.
+func (w *writeLog) expanded() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	reads := w.reads
+	w.reads = nil
+	return slices.ContainsFunc(reads, func(q string) bool { return strings.Contains(q, "mixin") })
 }
 
 func (w *writeLog) take() []string {
@@ -195,6 +210,9 @@ func TestFieldTableRoundTrip(t *testing.T) {
 			if rep, w := e.run(t, "again", "", nil, h, line(sample[0])); rep[0]["import_status"] != "unchanged" || len(w) != 0 {
 				t.Fatalf("re-run: %v, writes %q", rep, w)
 			}
+			if e.writes.expanded() {
+				t.Errorf("reads asked for mixins although none is mapped")
+			}
 			rep, w := e.run(t, "changed", "", nil, h, line(sample[1]))
 			name := f.Name
 			if f.Role == mapping.RoleTags {
@@ -287,8 +305,12 @@ func TestAcceptanceMixinsAndKeys(t *testing.T) {
 		"mixins": map[string]any{"erp": map[string]any{"note": "keep"}, "crm": map[string]any{"score": 7}}}); err != nil {
 		t.Fatal(err)
 	}
+	e.writes.expanded()
 	if rep, w := e.run(t, "again", erpMapping, nil, first...); len(w) != 0 || rep[0]["import_status"] != "unchanged" {
 		t.Fatalf("re-run: %v, writes %q", rep, w)
+	}
+	if !e.writes.expanded() {
+		t.Errorf("reads did not ask for mixins (expand=mixin:*)")
 	}
 	changed := strings.Replace(cust, ";1500;", ";2000;", 1)
 	second := []string{erpHeader, changed + "A-1;Torstraße 1;10117;Berlin;Hinterhaus;L", changed + "A-2;Alt 2;10115;Berlin;;R",
