@@ -169,6 +169,13 @@ func TestRequestsShape(t *testing.T) {
 	if err := c.PatchCustomer(ctx, "C1", map[string]any{"company": nil}); err == nil {
 		t.Error("a null value (not allowed by the spec) must be refused before sending")
 	}
+	// restriction is nullable in the schema: null removes it.
+	if err := c.PatchCustomer(ctx, "C1", map[string]any{"restriction": nil}); err != nil {
+		t.Fatal(err)
+	}
+	if l := ta.last(); l.body != `{"restriction":null}` {
+		t.Errorf("restriction removal %+v", l)
+	}
 	if err := c.DeleteCustomer(ctx, "C1"); err != nil {
 		t.Fatal(err)
 	}

@@ -201,3 +201,19 @@ func TestUnkeyedCorrections(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideClears: a clear token sends "" for text, null where the schema
+// allows it (restriction, mixin fields), and nothing when already absent.
+func TestDecideClears(t *testing.T) {
+	src := "clear_token: '#c'\ncustomer:\n  customerNumber: Nr\n  company: F\n  restriction: R\n  mixins.erp.tier: T\n  mixins.erp.note: N\n"
+	g := mappedGroup(t, src, []string{"Nr", "F", "R", "T", "N"}, []string{"C1", "#c", "#c", "#c", "#c"})
+	cur := decodeCustomer(t, `{"customerNumber":"C1","company":"ACME","restriction":"DE","mixins":{"erp":{"tier":"gold","keep":1}}}`)
+	p := Decide(g, cur, Policy{})
+	want := map[string]any{"company": "", "restriction": nil, "mixins": map[string]any{"erp": map[string]any{"tier": nil}}}
+	if !reflect.DeepEqual(p.Patch, want) {
+		t.Errorf("patch %#v\nwant  %#v", p.Patch, want)
+	}
+	if got := p.profileChanges(); !reflect.DeepEqual(got, []string{`company: "ACME" → ""`, `mixins.erp.tier: "gold" → null`, `restriction: "DE" → null`}) {
+		t.Errorf("changes %q", got)
+	}
+}
