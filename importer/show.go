@@ -16,33 +16,55 @@ import (
 
 // Preview is one mapped customer as a create would send it.
 type Preview struct {
-	Rows       []int              `json:"rows"`                     // spreadsheet rows of the customer
-	Number     string             `json:"customerNumber,omitempty"` // the create's id; empty = Emporix assigns one
-	Customer   *emporix.Customer  `json:"customer,omitempty"`       // the create body
-	Activation map[string]any     `json:"activation,omitempty"`     // sent afterwards with PATCH
-	Addresses  []*emporix.Address `json:"addresses,omitempty"`      // each POSTed with its tags
-	Errors     []string           `json:"errors,omitempty"`         // why nothing would be sent
-	Warnings   []string           `json:"warnings,omitempty"`
+	Rows []int `json:"rows"` // spreadsheet rows of the customer
+	// AddressRows are the customer's rows in the address file of a two-file run.
+	AddressRows []int              `json:"addressRows,omitempty"`
+	Number      string             `json:"customerNumber,omitempty"` // the create's id; empty = Emporix assigns one
+	Customer    *emporix.Customer  `json:"customer,omitempty"`       // the create body
+	Activation  map[string]any     `json:"activation,omitempty"`     // sent afterwards with PATCH
+	Addresses   []*emporix.Address `json:"addresses,omitempty"`      // each POSTed with its tags
+	Errors      []string           `json:"errors,omitempty"`         // why nothing would be sent
+	Warnings    []string           `json:"warnings,omitempty"`
 }
 
 var errShown = errors.New("shown enough")
 
 // Show writes the first n customers of the input (offline) as JSON, as a run
 // against an empty tenant would send them; invalid customers carry their
-// errors instead. Secrets and hashes are redacted.
-func Show(ctx context.Context, input, mappingFile string, n int, w io.Writer) error {
-	m, err := loadMapping(mappingFile, nil)
+// errors instead. Secrets and hashes are redacted. It reads cfg.Input with
+// cfg.MappingFile, and the address file of a two-file run.
+func Show(ctx context.Context, cfg Config, n int, w io.Writer) error {
+	m, err := loadMapping(cfg.MappingFile, nil)
 	if err != nil {
 		return err
 	}
 	shown := 0
 	opts := m.SheetOptions()
-	idx, err := mapping.Prepare(ctx, input, func() (sheet.Reader, error) { return openInput(input, opts, nil) }, m)
+	idx, err := mapping.Prepare(ctx, cfg.Input, func() (sheet.Reader, error) { return openInput(cfg.Input, opts, nil) }, m)
 	if err != nil {
 		return err
 	}
-	err = idx.Emit(ctx, func(g *mapping.Group) error {
-		if err := writePreview(w, preview(g, len(m.Addresses) > 0)); err != nil {
+	s := &session{cfg: cfg}
+	hasAddresses := len(m.Addresses) > 0
+	if cfg.AddressesFile != "" {
+		if _, err := s.prepareAddresses(ctx, m, idx.Rows); err != nil {
+			return err
+		}
+		hasAddresses = true
+	}
+	err = s.emit(ctx, idx, func(g *mapping.Group) error {
+		pv := preview(g, hasAddresses)
+		if s.addr != nil {
+			pv.Rows, pv.AddressRows = []int{}, nil
+			for _, r := range g.Rows {
+				if r.Seq >= s.addr.offset {
+					pv.AddressRows = append(pv.AddressRows, r.Num)
+				} else {
+					pv.Rows = append(pv.Rows, r.Num)
+				}
+			}
+		}
+		if err := writePreview(w, pv); err != nil {
 			return err
 		}
 		if shown++; shown >= n {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -184,5 +185,39 @@ func TestTwoFileResume(t *testing.T) {
 	code, stderr := cli(t, append(args, "--resume", "--report", filepath.Join(dir, "r3.csv"))...)
 	if code != exitFatal || !strings.Contains(stderr, "address file") {
 		t.Errorf("resume with a changed address file: exit %d: %s", code, stderr)
+	}
+}
+
+// TestValidateShowTwoFiles: --show previews customers with the addresses of
+// the address file, naming the rows of each file.
+func TestValidateShowTwoFiles(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := cliOut(t, "validate", filepath.Join("..", "..", "samples", "magento-customers.csv"),
+		"--mapping", "preset:magento", "--addresses-file", filepath.Join("..", "..", "samples", "magento-addresses.csv"),
+		"--show", "2", "--report", filepath.Join(dir, "r.csv"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var first, second struct {
+		Rows        []int `json:"rows"`
+		AddressRows []int `json:"addressRows"`
+		Addresses   []struct {
+			Street         string   `json:"street"`
+			StreetAppendix string   `json:"streetAppendix"`
+			Tags           []string `json:"tags"`
+		} `json:"addresses"`
+	}
+	if err := dec.Decode(&first); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Decode(&second); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(first.Rows, first.AddressRows) != "[2] [2]" || len(first.Addresses) != 1 || first.Addresses[0].StreetAppendix != "Hinterhaus" {
+		t.Errorf("first preview %+v", first)
+	}
+	if fmt.Sprint(second.Rows, second.AddressRows) != "[3] [3 4]" || len(second.Addresses) != 2 {
+		t.Errorf("second preview %+v", second)
 	}
 }

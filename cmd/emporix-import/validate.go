@@ -28,7 +28,8 @@ func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			if show > 0 {
 				// The first customers as they would be sent, before the report.
-				if err := importer.Show(cmd.Context(), args[0], opts.mapping, show, stdout); err != nil {
+				if err := importer.Show(cmd.Context(), importer.Config{Input: args[0], MappingFile: opts.mapping,
+					AddressesFile: opts.addressesFile, AddressesMapping: opts.addressesMapping}, show, stdout); err != nil {
 					return opts.fatalSummary("validate", args[0], report.Summary{}, err)
 				}
 			}
