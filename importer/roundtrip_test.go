@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/emporix-import/emporix-import/importer"
 	"github.com/emporix-import/emporix-import/report"
@@ -186,5 +187,38 @@ func TestXLSXErrorsFileRoundTrip(t *testing.T) {
 	_, got, _ := readSheet(t, validate(copyPath), sheet.Options{})
 	if len(got) != 2 || got[0].Cells[3] != "3" || got[1].Cells[3] != "5" {
 		t.Errorf("second errors file rows %v", got)
+	}
+}
+
+// TestErrorsFileUTF16Tab: a UTF-16 tab-separated input gets a UTF-16 (BOM)
+// tab-separated errors file.
+func TestErrorsFileUTF16Tab(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "export.txt")
+	text := "customerNumber\tcontactEmail\tlastName\nC1\ta@example.com\tÖzdemir\nC2\tbad@\tŁukasz\n"
+	enc, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, []byte(enc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := filepath.Join(dir, "r.csv")
+	if _, err := importer.Validate(context.Background(), importer.Config{Input: in, Report: rep, Quiet: true}); importer.ExitCode(err) != importer.ExitRowsFailed {
+		t.Fatalf("validate: %v", err)
+	}
+	raw, err := os.ReadFile(report.ErrorsPath(rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(raw, []byte{0xFF, 0xFE}) {
+		t.Errorf("errors file has no UTF-16LE BOM: % x", raw[:min(8, len(raw))])
+	}
+	header, rows, info := readSheet(t, report.ErrorsPath(rep), sheet.Options{})
+	if info.Delimiter() != '\t' || !strings.HasPrefix(info.Encoding(), "utf-16") {
+		t.Errorf("errors file read as %s %q", info.Encoding(), info.Delimiter())
+	}
+	if len(rows) != 1 || rows[0].Cells[2] != "Łukasz" || header[3] != "import_source_row" || rows[0].Cells[3] != "3" {
+		t.Errorf("errors file %q %v", header, rows)
 	}
 }
