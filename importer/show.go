@@ -34,7 +34,7 @@ var errShown = errors.New("shown enough")
 // errors instead. Secrets and hashes are redacted. It reads cfg.Input with
 // cfg.MappingFile, and the address file of a two-file run.
 func Show(ctx context.Context, cfg Config, n int, w io.Writer) error {
-	m, err := loadMapping(cfg.MappingFile, nil)
+	m, err := loadMapping(cfg.MappingFile, cfg.Table)
 	if err != nil {
 		return err
 	}

@@ -29,13 +29,12 @@ type addressInput struct {
 // canonical columns. Its match must be the customer mapping's: that is the join.
 func addressesMapping(cfg Config, m *mapping.Mapping) (*mapping.Mapping, error) {
 	file := addressesMappingFile(cfg)
-	am := mapping.Default()
-	am.Match = m.Match
-	if file != "" {
-		var err error
-		if am, err = mapping.Load(file); err != nil {
-			return nil, err
-		}
+	am, err := loadMapping(file, cfg.Table)
+	if err != nil {
+		return nil, err
+	}
+	if file == "" {
+		am.Match = m.Match // the canonical columns, keyed like the customer file
 	}
 	if am.Match != m.Match {
 		return nil, &mapping.ConfigError{File: file, Msg: fmt.Sprintf(
