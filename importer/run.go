@@ -16,6 +16,7 @@ import (
 // Validate reads, maps and validates every row without any network access.
 func Validate(ctx context.Context, cfg Config) (report.Summary, error) {
 	started := time.Now()
+	defer softMemoryLimit(cfg.Input)()
 	m, err := loadMapping(cfg.MappingFile, cfg.Table)
 	if err != nil {
 		return report.Summary{}, err
@@ -77,6 +78,7 @@ func fileProblems(g *mapping.Group) []string {
 // every remaining row is reported as skipped, and the result is ErrInterrupted.
 func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	started := time.Now()
+	defer softMemoryLimit(cfg.Input)()
 	m, err := loadMapping(cfg.MappingFile, cfg.Table)
 	if err != nil {
 		return report.Summary{}, err
