@@ -36,6 +36,7 @@ type pipeline struct {
 	batches     chan []*mapping.Group
 	jobs        chan job
 	batch       []*mapping.Group // the feeder's pending batch
+	sent        int              // batches handed to the lookup workers so far
 	interrupted atomic.Bool
 }
 
@@ -127,16 +128,23 @@ func (p *pipeline) feed(g *mapping.Group) error {
 		return nil
 	}
 	p.batch = append(p.batch, g)
-	if len(p.batch) < lookupBatch {
+	if len(p.batch) < p.batchSize() {
 		return nil
 	}
 	return p.flush()
+}
+
+// batchSize ramps up (4, 8, 16, 32, then lookupBatch): the first customers
+// reach the workers after one small lookup instead of waiting for a full batch.
+func (p *pipeline) batchSize() int {
+	return min(lookupBatch, 4<<min(p.sent, 4))
 }
 
 // flush hands the pending batch to the lookup workers unless the run is stopping.
 func (p *pipeline) flush() error {
 	b := p.batch
 	p.batch = nil
+	p.sent++
 	if len(b) == 0 || handOver(p, p.batches, b) {
 		return nil
 	}

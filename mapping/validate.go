@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"fmt"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -33,8 +32,7 @@ func validCustomerNumber(s string) (string, error) {
 // validEmail accepts a bare addr-spec: no display name, no angle brackets, no
 // comments, nothing that net/mail would silently rewrite.
 func validEmail(s string) (string, error) {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
+	if !plainAddrSpec(s) && !netMailBare(s) {
 		return "", fmt.Errorf("invalid e-mail address %s", quote(s))
 	}
 	return s, nil
