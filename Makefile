@@ -62,8 +62,9 @@ demo: build
 	if [ $$rc -ne 0 ] && [ $$rc -ne 3 ]; then exit $$rc; fi
 
 # bench: quick per-package micro-benchmarks, then the scenario harness
-# (internal/bench), which ends with the table of ratios against the goals.
-# Runs in about 4 minutes on 2 cores; see BENCHMARKS.md.
+# (internal/bench), which ends with the table of ratios against the goals
+# (BenchmarkGoals: issue 16's goals, each against its baseline in the same
+# round, median of 3). Runs in about 10 minutes on 2 idle cores; see BENCHMARKS.md.
 bench:
 	$(GO) test -run '^$$' -bench 'CSVRead|XLSXRead|MapRow|Prepare|Emit|WriteCSV' -benchmem -benchtime 1x ./sheet/ ./mapping/ ./report/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./internal/bench/
