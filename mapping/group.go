@@ -9,6 +9,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/emporix-import/emporix-import/sheet"
 )
@@ -263,14 +265,53 @@ func (g *Group) checkDefaults() {
 // AddressKeyFields identify an unkeyed address by content.
 var AddressKeyFields = []string{"contactName", "street", "streetNumber", "zipCode", "city", "country"}
 
-// ContentKey is an address's identity: the key fields, case and space insensitive.
+// ContentKey is an address's identity: the key fields, case and space
+// insensitive (each lower-cased, its white-space runs made one space and
+// trimmed; fields joined by \x1f). Built in one buffer: it runs for every
+// address of every row.
 func ContentKey(get func(field string) string) string {
-	parts := make([]string, len(AddressKeyFields))
-	for i, f := range AddressKeyFields {
-		parts[i] = strings.Join(strings.Fields(strings.ToLower(get(f))), " ")
+	var buf [8]string // on the stack while AddressKeyFields has at most 8 names
+	vals := buf[:0]
+	n := len(AddressKeyFields) - 1
+	for _, f := range AddressKeyFields {
+		vals = append(vals, get(f))
+		n += len(vals[len(vals)-1])
 	}
-	return strings.Join(parts, "\x1f")
+	var b strings.Builder
+	b.Grow(n) // one allocation unless lower-casing grows the text
+	for i := range AddressKeyFields {
+		if i > 0 {
+			b.WriteByte('\x1f')
+		}
+		appendFolded(&b, vals[i])
+	}
+	return b.String()
 }
+
+// appendFolded writes strings.Join(strings.Fields(strings.ToLower(s)), " ").
+func appendFolded(b *strings.Builder, s string) {
+	space := false // a space is pending: written before the next non-space
+	start := b.Len()
+	for _, r := range s { // invalid UTF-8 reads as U+FFFD, as strings.ToLower writes it
+		if r < utf8.RuneSelf && asciiSpace[r] || r >= utf8.RuneSelf && unicode.IsSpace(r) {
+			space = b.Len() > start
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		} else if r >= utf8.RuneSelf {
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+}
+
+// asciiSpace are the ASCII characters unicode.IsSpace accepts.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // Key is the content key of a sheet address.
 func (a Address) Key() string {
