@@ -110,7 +110,10 @@ type Config struct {
 	Activate          bool
 	SendPasswordReset bool
 	Resume            bool
-	RepairJournal     bool // with Resume: truncate the journal at a damaged line instead of refusing
+	// BulkDelay: a bulk import batch is sent when no customer joined it for
+	// this long (0 = 1 s), or when full.
+	BulkDelay     time.Duration
+	RepairJournal bool // with Resume: truncate the journal at a damaged line instead of refusing
 	// JournalCommitInterval is how often the journal is fsynced; 0 = 200 ms.
 	JournalCommitInterval time.Duration
 	// AddressesFile is a second input holding the customers' addresses,
@@ -218,6 +221,10 @@ type session struct {
 	abortOnce sync.Once
 	abort     chan struct{} // closed when --max-errors/--stop-on-error trips
 	out       *outputs
+
+	// check runs after the first pass over the input, before the report is
+	// created: a pre-flight that needs the input (nil = none).
+	check func(context.Context, *mapping.Index) error
 }
 
 // newSession starts a run's clock: started is when the command began
@@ -373,7 +380,8 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Ind
 		return nil, err
 	}
 	rows := plan.Rows
-	ropts := []report.Option{report.WithSource(opts), report.WithErrorsSource(detected)}
+	ropts := []report.Option{report.WithSource(opts), report.WithErrorsSource(detected),
+		report.WithSecretColumns(m.SecretColumns(plan.Header))}
 	if s.cfg.AddressesFile != "" {
 		o, err := s.prepareAddresses(ctx, m, plan.Rows)
 		if err != nil {
@@ -387,6 +395,11 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Ind
 	}
 	if plan.Rows < s.cfg.MinRows {
 		return nil, fmt.Errorf("%w: %s has %d, --min-rows is %d; nothing was written", ErrTooFewRows, s.cfg.Input, plan.Rows, s.cfg.MinRows)
+	}
+	if s.check != nil {
+		if err := s.check(ctx, plan); err != nil {
+			return nil, err
+		}
 	}
 	reserved := s.cfg.Report == ""
 	if reserved {

@@ -34,6 +34,7 @@ type Outcome struct {
 	Invalid []string          // the service would refuse the writes: nothing was sent
 	Skip    string            // why --mode left the customer alone: nothing was sent
 	Err     error             // customer-level failure or interruption
+	Remarks []string          // what every row of the customer should know besides the writes (import_message)
 }
 
 // ErrMaxDeletes stops a replace run before the deletion that would exceed --max-deletes.
@@ -86,6 +87,9 @@ func groupResults(g *mapping.Group, out *Outcome, dryRun bool) []report.Result {
 			res.Message = joinMessages(res.Message, out.Notes[k])
 		}
 		status, msg := rowStatus(out, keys, dryRun)
+		for _, n := range out.Remarks {
+			msg = joinMessages(msg, n)
+		}
 		res.Status, res.Message = status, joinMessages(msg, res.Message) // after the row's warnings
 		results = append(results, res)
 	}
@@ -166,6 +170,10 @@ func quoteShort(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+// changeBulkCreate is a create through the bulk import endpoint, which also
+// sets the customer's password hash.
+const changeBulkCreate = "customer.create (bulk import)"
 
 // showChange renders a JSON value: booleans and numbers bare, strings
 // quoted (and cut), lists as JSON, a removal (null) as null.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,7 @@ type pipeline struct {
 
 	batches     chan []*mapping.Group
 	jobs        chan job
+	bulk        *bulker          // creates of customers with a password hash
 	batch       []*mapping.Group // the feeder's pending batch
 	sent        int              // batches handed to the lookup workers so far
 	interrupted atomic.Bool
@@ -45,6 +47,7 @@ func newPipeline(ctx context.Context, cfg Config, s *session, sy *syncer, jr *jo
 	p := &pipeline{cfg: cfg, s: s, sy: sy, jr: jr, ctx: ctx, stop: stop,
 		batches: make(chan []*mapping.Group), jobs: make(chan job)}
 	p.work = base
+	p.bulk = newBulker(p, nil)
 	return p
 }
 
@@ -54,9 +57,14 @@ func (p *pipeline) run(plan *mapping.Index) error {
 	eg, work := errgroup.WithContext(p.work)
 	p.work = work
 	go p.bound()
+	// The bulk importer takes creates from the sync workers until the last
+	// of them is done, so it is fed and closed apart from them.
+	var syncers sync.WaitGroup
+	syncers.Add(p.cfg.Concurrency)
 	for range p.cfg.Concurrency {
-		eg.Go(p.syncLoop)
+		eg.Go(func() error { defer syncers.Done(); return p.syncLoop() })
 	}
+	eg.Go(p.bulk.loop)
 	var lookups errgroup.Group
 	for range max(1, p.cfg.Concurrency/2) {
 		lookups.Go(p.lookupLoop)
@@ -68,6 +76,8 @@ func (p *pipeline) run(plan *mapping.Index) error {
 	close(p.batches)
 	lookupErr := lookups.Wait()
 	close(p.jobs)
+	syncers.Wait()
+	close(p.bulk.in)
 	err := errors.Join(feedErr, lookupErr, eg.Wait())
 	if oerr := p.s.out.result(p.cfg.DryRun); oerr != nil {
 		// One message: the output's failure and what reached the tenant.
@@ -231,7 +241,22 @@ func (p *pipeline) syncOne(j job) error {
 		p.skip(j.g)
 		return nil
 	}
-	out := p.sy.sync(p.work, j)
+	plan, out := p.sy.begin(p.work, j)
+	if plan != nil && plan.Create {
+		if acct := importAccount(j.g.Customer); acct != nil {
+			p.bulk.add(&bulkItem{g: j.g, plan: plan, out: out, acct: acct})
+			return nil
+		}
+	}
+	if plan != nil {
+		p.sy.finish(p.work, j.g, plan, out)
+	}
+	return p.complete(j.g, out)
+}
+
+// complete reports a customer's outcome (and journals it when done); it
+// returns only fatal errors.
+func (p *pipeline) complete(g *mapping.Group, out *Outcome) error {
 	if len(out.Writes) > 0 && !p.cfg.DryRun {
 		p.s.out.changed.Add(1)
 		if out.Created {
@@ -243,7 +268,7 @@ func (p *pipeline) syncOne(j job) error {
 		if cause := context.Cause(p.work); errors.Is(cause, errShutdown) {
 			p.interrupted.Store(true)
 		}
-		p.skip(j.g)
+		p.skip(g)
 		return nil
 	}
 	if (out.Err != nil || len(out.AddrErr) > 0) && errors.Is(context.Cause(p.work), errShutdown) {
@@ -252,9 +277,9 @@ func (p *pipeline) syncOne(j job) error {
 		p.interrupted.Store(true)
 	}
 	p.s.countChanges(out)
-	results := groupResults(j.g, out, p.cfg.DryRun)
+	results := groupResults(g, out, p.cfg.DryRun)
 	if p.jr != nil && allOK(results) {
-		if err := p.jr.record(j.g.Key, results); err == nil {
+		if err := p.jr.record(g.Key, results); err == nil {
 			p.s.out.journalled.Add(1)
 		}
 	}

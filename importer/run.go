@@ -98,24 +98,33 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	}
 	s := newSession(cfg, command, started)
 	var jr *journal
+	var blog *bulkLog
+	var sentBefore map[string]bool
 	if !cfg.DryRun {
 		if jr, err = openJournal(s.journalOpts()); err != nil {
 			return report.Summary{}, err
 		}
 		defer jr.close()
+		if blog, sentBefore, err = openBulkLog(bulkLogPath(jr.path), cfg.Resume); err != nil {
+			return report.Summary{}, err
+		}
+		defer blog.close()
 	}
+	s.check = func(ctx context.Context, plan *mapping.Index) error { return checkPasswords(ctx, cfg, m, plan) }
 	plan, err := s.prepare(ctx, m)
 	if err != nil {
 		return report.Summary{}, err
 	}
 	sy := newSyncer(cfg, m)
 	sy.mixins = hasMixins(plan.Binder.Schema())
+	sy.sentBefore = sentBefore
 	p := newPipeline(ctx, s.cfg, s, sy, jr)
+	p.bulk.log = blog
 	if cfg.mirroring() {
 		p.keys = &fileKeys{customerRows: plan.Rows}
 	}
 	runErr := p.run(plan)
-	sum := report.Summary{DryRun: cfg.DryRun}
+	sum := report.Summary{DryRun: cfg.DryRun, BulkRequests: int(p.bulk.requests.Load())}
 	if cfg.mirroring() {
 		sum.Mirror, runErr = s.mirrorPhase(ctx, jr, p.keys, m.Match, s.inputRows(plan), runErr)
 	}

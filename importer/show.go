@@ -18,13 +18,14 @@ import (
 type Preview struct {
 	Rows []int `json:"rows"` // spreadsheet rows of the customer
 	// AddressRows are the customer's rows in the address file of a two-file run.
-	AddressRows []int              `json:"addressRows,omitempty"`
-	Number      string             `json:"customerNumber,omitempty"` // the create's id; empty = Emporix assigns one
-	Customer    *emporix.Customer  `json:"customer,omitempty"`       // the create body
-	Activation  map[string]any     `json:"activation,omitempty"`     // sent afterwards with PATCH
-	Addresses   []*emporix.Address `json:"addresses,omitempty"`      // each POSTed with its tags
-	Errors      []string           `json:"errors,omitempty"`         // why nothing would be sent
-	Warnings    []string           `json:"warnings,omitempty"`
+	AddressRows []int                  `json:"addressRows,omitempty"`
+	Number      string                 `json:"customerNumber,omitempty"` // the create's id; empty = Emporix assigns one
+	Customer    *emporix.Customer      `json:"customer,omitempty"`       // the create body
+	Account     *emporix.ImportAccount `json:"account,omitempty"`        // with a password hash: created by the bulk import
+	Activation  map[string]any         `json:"activation,omitempty"`     // sent afterwards with PATCH
+	Addresses   []*emporix.Address     `json:"addresses,omitempty"`      // each POSTed with its tags
+	Errors      []string               `json:"errors,omitempty"`         // why nothing would be sent
+	Warnings    []string               `json:"warnings,omitempty"`
 }
 
 var errShown = errors.New("shown enough")
@@ -95,6 +96,7 @@ func preview(g *mapping.Group, hasAddresses bool) Preview {
 		return pv
 	}
 	pv.Number, pv.Customer, pv.Activation = p.Number, p.Body, p.Activation
+	pv.Account = importAccount(g.Customer)
 	for _, a := range p.Addresses {
 		pv.Addresses = append(pv.Addresses, a.Body)
 	}

@@ -35,6 +35,9 @@ type API interface {
 	// The mirror phase (--missing).
 	ListKeys(ctx context.Context, scope emporix.Scope, pageSize int, fn func([]emporix.CustomerKey) error) (emporix.ListStats, error)
 	DeleteCustomer(ctx context.Context, number string) error
+	// ImportCustomers creates customers with their password hashes (bulk import).
+	ImportCustomers(ctx context.Context, batch []emporix.CustomerImport) ([]emporix.ImportItemResult, error)
+	GetRetention(ctx context.Context) (*emporix.Retention, error)
 }
 
 // syncer executes plans for one run. The dry run goes through the same code:
@@ -53,6 +56,9 @@ type syncer struct {
 	// exponentially with jitter, giving an overloaded or lagging tenant time.
 	retryInitial time.Duration
 	deletes      *deleteBudget
+	// sentBefore holds the keys an interrupted run sent in bulk import
+	// batches (resume only; nil otherwise).
+	sentBefore map[string]bool
 	// mixins: the mapping writes customer mixins, so reads ask for them
 	// (the API returns mixins only with expand=mixin:*).
 	mixins bool
@@ -65,6 +71,8 @@ func (s *syncer) expand() []string {
 	}
 	return []string{"addresses"}
 }
+
+func (s *syncer) bulkSent(key string) bool { return s.sentBefore[key] }
 
 // deleteBudget is --max-deletes across all workers.
 type deleteBudget struct {
@@ -169,41 +177,65 @@ func (s *syncer) lookup(ctx context.Context, groups []*mapping.Group) func(*mapp
 	}
 }
 
-// sync finds (unless the job knows), decides and applies (or, in a dry run,
-// records) one valid group.
-func (s *syncer) sync(ctx context.Context, j job) *Outcome {
+// begin finds the customer (unless the job knows) and decides. A nil plan
+// means out is final (lookup failed, or the group is invalid for the tenant).
+func (s *syncer) begin(ctx context.Context, j job) (*Plan, *Outcome) {
 	g, cur := j.g, j.cur
 	if !j.known {
 		var err error
 		if cur, err = s.find(ctx, g); err != nil {
-			return &Outcome{Err: fmt.Errorf("find: %w", err)}
+			return nil, &Outcome{Err: fmt.Errorf("find: %w", err)}
 		}
 	}
 	plan := Decide(g, cur, s.policy)
 	out := &Outcome{Number: plan.Number, AddrIDs: map[string]string{}}
 	if out.Skip = s.excluded(cur != nil); out.Skip != "" {
-		return out
+		return nil, out
 	}
 	if len(plan.Invalid) > 0 {
 		out.Invalid = plan.Invalid
-		return out
+		return nil, out
 	}
+	if cur != nil && g.Customer.HasPassword() {
+		if s.bulkSent(g.Key) {
+			// An interrupted run's bulk import created it (the journal's
+			// batch record): the password is the row's.
+			plan = s.adopt(g, cur, out)
+		} else {
+			out.Remarks = append(out.Remarks, noteExists)
+		}
+	}
+	return plan, out
+}
+
+// finish creates the customer (when the plan says so) and applies the rest.
+func (s *syncer) finish(ctx context.Context, g *mapping.Group, plan *Plan, out *Outcome) {
 	if plan.Create {
 		var err error
 		if plan, err = s.create(ctx, g, plan, out); err != nil {
 			out.Err = err
-			return out
+			return
 		}
 		if out.Skip != "" {
-			return out
+			return
 		}
 		if len(plan.Invalid) > 0 {
 			out.Invalid = plan.Invalid
-			return out
+			return
 		}
 	}
 	s.apply(ctx, plan, out)
-	return out
+}
+
+// adopt takes over a customer this run's bulk import created (its answer was
+// lost): it counts as created, and --activate applies to it.
+func (s *syncer) adopt(g *mapping.Group, cur *emporix.Customer, out *Outcome) *Plan {
+	out.Created = true
+	out.record(Write{Changes: []string{changeBulkCreate}})
+	next := Decide(g, cur, s.policy)
+	next.SetActivation(g, cur, s.policy.Activate)
+	out.Number = next.Number
+	return next
 }
 
 // excluded says why --mode leaves a customer alone ("" = it does not):

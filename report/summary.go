@@ -32,6 +32,7 @@ type Summary struct {
 	// customers: "firstName", "address.zipCode", "customer.create", …
 	Changes       map[string]int `json:"changes,omitempty"`
 	Requests      int            `json:"requests"`
+	BulkRequests  int            `json:"bulk_import_requests,omitempty"` // of Requests: bulk imports (dry run: planned)
 	Retries       int            `json:"retries"`
 	RateLimited   int            `json:"rate_limited"` // 429 responses
 	Duration      time.Duration  `json:"-"`            // JSON: duration_seconds
@@ -174,6 +175,13 @@ func (s Summary) Line() string {
 		b.WriteString(ChangesText(s.Changes, maxLineChanges))
 	}
 	fmt.Fprintf(&b, " · %d %s", s.Requests, plural(s.Requests, "request", "requests"))
+	if s.BulkRequests > 0 {
+		verb := ""
+		if s.DryRun {
+			verb = "would be "
+		}
+		fmt.Fprintf(&b, " (%s%d bulk import)", verb, s.BulkRequests)
+	}
 	if s.Requests > 0 || s.Retries > 0 {
 		fmt.Fprintf(&b, ", %d %s", s.Retries, plural(s.Retries, "retry", "retries"))
 	}

@@ -73,6 +73,50 @@ type options struct {
 	src    sheet.Options
 	errSrc *sheet.Options // the errors file's; nil = src
 	second *second        // the other input of a two-file run
+	secret map[int]bool   // source column indexes holding credentials
+}
+
+// Redacted replaces a credential in the report.
+const Redacted = "[redacted]"
+
+// WithSecretColumns names the source columns (by index in the header) that
+// hold credentials such as password hashes: the report shows them as
+// [redacted], while the errors file, made for re-import, keeps them. With any
+// such column both files are created readable by the owner only (0600).
+func WithSecretColumns(idx []int) Option {
+	return func(op *options) {
+		if len(idx) == 0 {
+			return
+		}
+		op.secret = map[int]bool{}
+		for _, i := range idx {
+			op.secret[i] = true
+		}
+	}
+}
+
+// redact replaces the credentials among the report's source cells of r (a
+// row of the main input: the cells follow w.keep).
+func (w *Writer) redact(row []string, r Result) {
+	if len(w.opts.secret) == 0 || w.opts.second != nil && r.File == w.opts.second.file {
+		return
+	}
+	for j, i := range w.keep {
+		if w.opts.secret[i] && j < len(row) && row[j] != "" {
+			row[j] = Redacted
+		}
+	}
+}
+
+// private restricts a file holding credentials to its owner.
+func (o *options) private(path string) error {
+	if len(o.secret) == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
 }
 
 // WithSource makes the files look like the input, so that the errors file can
@@ -181,6 +225,10 @@ func Create(path string, header []string, opts ...Option) (*Writer, error) {
 		w.rep, err = newXLSXSink(path, "Report", 1, true, w.reportHeader())
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := o.private(path); err != nil {
+		_ = w.rep.close(Summary{})
 		return nil, err
 	}
 	return w, nil
@@ -318,6 +366,7 @@ func (w *Writer) emit(r Result) error {
 
 func (w *Writer) writeResult(r Result) error {
 	row := w.sourceCells(w.rowBuf[:0], r)
+	w.redact(row, r)
 	row = append(row, rowNumber(r.Row), string(r.Status), r.CustomerNumber,
 		strings.Join(r.AddressIDs, ";"), strings.Join(r.Changes, ";"), r.Message)
 	w.rowBuf = row
@@ -339,6 +388,9 @@ func (w *Writer) writeResult(r Result) error {
 			w.errs, err = newCSVSink(w.errPath, w.opts.errorsSource(), false, w.errorsHeader())
 		} else {
 			w.errs, err = newXLSXSink(w.errPath, w.errSheet(), w.opts.errorsSource().HeaderRow, false, w.errorsHeader())
+		}
+		if err == nil {
+			err = w.opts.private(w.errPath)
 		}
 		if err != nil {
 			return err

@@ -120,8 +120,10 @@ func (o *importOptions) check() error {
 }
 
 // connect builds the API client (starting the embedded emulator if asked);
-// stop releases what it started.
-func (o *importOptions) connect(logger *slog.Logger, stderr io.Writer) (client *emporix.Client, conn emporix.Config, stop func(), err error) {
+// stop releases what it started. passwords: the mapping maps password
+// hashes, so the token also asks for the import scopes (only then: a client
+// without them still imports).
+func (o *importOptions) connect(logger *slog.Logger, stderr io.Writer, passwords bool) (client *emporix.Client, conn emporix.Config, stop func(), err error) {
 	conn = emporix.Config{
 		BaseURL:    o.apiURL,
 		Tenant:     o.tenant,
@@ -130,6 +132,9 @@ func (o *importOptions) connect(logger *slog.Logger, stderr io.Writer) (client *
 		Limiter:    emporix.NewAdaptiveLimiter(o.rate),
 		HTTPClient: &http.Client{Timeout: 60 * time.Second},
 		Logger:     logger,
+	}
+	if passwords {
+		conn.Scopes = append(emporix.DefaultScopes(), emporix.ImportScopes...)
 	}
 	stop = func() {}
 	if o.embedded {
@@ -167,7 +172,7 @@ func (o *importOptions) run(ctx context.Context, input string, stderr io.Writer)
 	if err != nil {
 		return report.Summary{}, err
 	}
-	client, conn, stop, err := o.connect(logger, stderr)
+	client, conn, stop, err := o.connect(logger, stderr, importer.MapsPasswords(input, o.mapping))
 	if err != nil {
 		return report.Summary{}, err
 	}

@@ -21,6 +21,7 @@ type ImportOptions struct {
 	Concurrency int               // --concurrency
 	Transport   http.RoundTripper // nil = http.DefaultTransport (as the CLI)
 	Dir         string            // report and journal directory
+	Mapping     string            // --mapping; "" = canonical columns
 }
 
 // Run is the outcome of one measured import.
@@ -45,7 +46,11 @@ var runSeq atomic.Int64
 // `emporix-import import INPUT --quiet` would, and measures it. The
 // emulator's counters are reset first. A run with failed rows is an error.
 func (t *Tenant) Import(ctx context.Context, input string, o ImportOptions) (Run, error) {
-	client, err := t.Client(ClientOptions{Rate: o.Rate, Transport: o.Transport})
+	co := ClientOptions{Rate: o.Rate, Transport: o.Transport}
+	if importer.MapsPasswords(input, o.Mapping) {
+		co.Scopes = append(emporix.DefaultScopes(), emporix.ImportScopes...)
+	}
+	client, err := t.Client(co)
 	if err != nil {
 		return Run{}, err
 	}
@@ -55,6 +60,7 @@ func (t *Tenant) Import(ctx context.Context, input string, o ImportOptions) (Run
 	start := time.Now()
 	sum, err := importer.Import(ctx, importer.Config{
 		Input:       input,
+		MappingFile: o.Mapping,
 		Report:      filepath.Join(o.Dir, "report-"+n+".csv"),
 		JournalDir:  filepath.Join(o.Dir, "journal-"+n),
 		Quiet:       true,

@@ -46,6 +46,9 @@ type ClientOptions struct {
 	Rate float64
 	// Transport replaces the base transport; nil = http.DefaultTransport, as the CLI uses.
 	Transport http.RoundTripper
+	// Scopes the token asks for; nil = the CLI's default (the import scopes
+	// are added when the mapping maps passwords).
+	Scopes []string
 }
 
 // Client returns an API client for the tenant configured the way
@@ -60,5 +63,6 @@ func (t *Tenant) Client(o ClientOptions) (*emporix.Client, error) {
 		MaxRetries:   emporix.DefaultMaxRetries,
 		Limiter:      emporix.NewAdaptiveLimiter(o.Rate),
 		HTTPClient:   &http.Client{Timeout: 60 * time.Second, Transport: o.Transport},
+		Scopes:       o.Scopes,
 	})
 }

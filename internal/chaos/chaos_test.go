@@ -60,20 +60,23 @@ func TestChaos(t *testing.T) {
 	t.Logf("chaos: %d customers, seed %d, emulator %s, importer --concurrency 8 --rate 0", n, seed, strings.Join(params.args(), " "))
 
 	for _, sc := range []struct {
-		name    string
-		byEmail bool
+		name      string
+		byEmail   bool
+		passwords bool
 	}{
-		{"customerNumber", false},
-		{"contactEmail", true},
+		{"customerNumber", false, false},
+		{"contactEmail", true, false},
+		// New customers with password hashes: created by the bulk import.
+		{"passwords", false, true},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel() // separate emulators and files; halves the wall time
-			chaosScenario(t, bin, n, seed, params, sc.byEmail)
+			chaosScenario(t, bin, n, seed, params, sc.byEmail, sc.passwords)
 		})
 	}
 }
 
-func chaosScenario(t *testing.T, bin string, n int, seed uint64, params emuParams, byEmail bool) {
+func chaosScenario(t *testing.T, bin string, n int, seed uint64, params emuParams, byEmail, passwords bool) {
 	started := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	if dl, ok := t.Deadline(); ok {
@@ -84,7 +87,7 @@ func chaosScenario(t *testing.T, bin string, n int, seed uint64, params emuParam
 	dir := t.TempDir()
 	ds := generate(n, seed, byEmail)
 	input := filepath.Join(dir, "customers.csv")
-	writeCSV(t, input, ds, byEmail)
+	writeCSV(t, input, ds, byEmail, passwords)
 	base := []string{"import", input, "--tenant", "demo", "--client-id", "demo-client",
 		"--concurrency", "8", "--rate", "0", "--quiet"}
 	if byEmail {
@@ -97,6 +100,9 @@ func chaosScenario(t *testing.T, bin string, n int, seed uint64, params emuParam
 	env := []string{"EMPORIX_CLIENT_SECRET=demo-secret"}
 
 	emu := startEmulator(t, bin, dir, params)
+	if passwords {
+		setRetention(ctx, t, bin, emu.url, env)
+	}
 	fc := newFaultCounter(t, emu.url)
 	base = append(base, "--api-url", fc.url)
 	report := filepath.Join(dir, "out", "report.csv")
@@ -168,10 +174,13 @@ func chaosScenario(t *testing.T, bin string, n int, seed uint64, params emuParam
 		t.Errorf("re-import statuses %v, want %d unchanged", counts, len(ds.Rows))
 	}
 
+	var v verdict
+	if passwords {
+		verifyLogins(t, emu.url, ds, &v)
+	}
 	fc.closeIdle()
 	emu.stop(t)
 	st := readState(t, emu.stateOut)
-	var v verdict
 	found := verifyState(ds, st, byEmail, &v)
 	verifyReport(t, report, ds, found, &v)
 
@@ -180,17 +189,21 @@ func chaosScenario(t *testing.T, bin string, n int, seed uint64, params emuParam
 		tot.Requests += s.Requests
 		tot.Retries += s.Retries
 		tot.RateLimited += s.RateLimited
+		tot.Bulk += s.Bulk
 	}
 	match := "customerNumber"
 	if byEmail {
 		match = "contactEmail"
 	}
+	if passwords {
+		match = "customerNumber+passwords"
+	}
 	line := fmt.Sprintf("chaos match=%s: customers=%d rows=%d scattered=%d kills=%d resumes=%d faults[%s upstream_errors=%d] "+
-		"importer[requests=%d retries=%d rate_limited=%d over %d completed runs] duplicates=%d duplicate_addresses=%d "+
-		"missing=%d extra=%d mismatched=%d report_ok=%d/%d rewrites=%d wall=%s",
+		"importer[requests=%d bulk_import=%d retries=%d rate_limited=%d over %d completed runs] duplicates=%d duplicate_addresses=%d "+
+		"missing=%d extra=%d mismatched=%d wrong_hash=%d report_ok=%d/%d rewrites=%d wall=%s",
 		match, n, len(ds.Rows), ds.Scattered, killed, resumes, fc, fc.otherUpstreamErr.Load(),
-		tot.Requests, tot.Retries, tot.RateLimited, len(sums), v.Duplicates, v.DupAddresses,
-		v.Missing, v.Extra, v.Mismatched, v.ReportOK, len(ds.Rows), rewrites, time.Since(started).Round(time.Second))
+		tot.Requests, tot.Bulk, tot.Retries, tot.RateLimited, len(sums), v.Duplicates, v.DupAddresses,
+		v.Missing, v.Extra, v.Mismatched, v.WrongHash, v.ReportOK, len(ds.Rows), rewrites, time.Since(started).Round(time.Second))
 	t.Log(line)
 	if path := os.Getenv("CHAOS_SUMMARY"); path != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -202,7 +215,7 @@ func chaosScenario(t *testing.T, bin string, n int, seed uint64, params emuParam
 			t.Errorf("CHAOS_SUMMARY: %v", err)
 		}
 	}
-	if !v.clean(len(ds.Rows)) {
+	if !v.clean(len(ds.Rows)) || v.WrongHash > 0 {
 		t.Errorf("tenant or report wrong:\n%s\nruns:\n%s", strings.Join(v.problems, "\n"), strings.Join(runLog, "\n"))
 	}
 }

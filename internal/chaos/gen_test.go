@@ -3,6 +3,7 @@ package chaos
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -184,9 +185,12 @@ addresses:
 
 // writeCSV writes the dataset with the canonical header (without
 // customerNumber when byEmail).
-func writeCSV(t *testing.T, path string, ds *dataset, byEmail bool) {
+func writeCSV(t *testing.T, path string, ds *dataset, byEmail, passwords bool) {
 	t.Helper()
 	header := mapping.CanonicalColumns()
+	if passwords {
+		header = append(header, accountColumns...)
+	}
 	if byEmail {
 		header = slices.DeleteFunc(header, func(h string) bool { return h == "customerNumber" })
 	}
@@ -220,6 +224,9 @@ func writeCSV(t *testing.T, path string, ds *dataset, byEmail bool) {
 			"address.country":      a.Country,
 			"address.tags":         strings.Join(a.Tags, ","),
 			"address.isDefault":    strconv.FormatBool(a.Default),
+		}
+		if passwords {
+			maps.Copy(vals, accountCells(row.Cust, c))
 		}
 		rec := make([]string, len(header))
 		for i, h := range header {

@@ -22,6 +22,7 @@ type verdict struct {
 	Mismatched   int // customers whose fields, addresses or tags differ
 	ReportOK     int // report rows with an ok status, once each
 	ReportRows   int // data rows in the report
+	WrongHash    int // customers that cannot log in with their row's password (passwords scenario)
 	problems     []string
 }
 
@@ -259,6 +260,7 @@ type runSummary struct {
 	Requests    int `json:"requests"`
 	Retries     int `json:"retries"`
 	RateLimited int `json:"rate_limited"`
+	Bulk        int `json:"bulk_import_requests"`
 }
 
 func readSummary(path string) (runSummary, bool) {
