@@ -34,6 +34,33 @@ func IsAccountField(name string) bool { return strings.HasPrefix(name, accountPr
 // never appear in messages, the report or logs.
 func IsSecretField(name string) bool { return name == FieldPasswordHash || name == FieldLegacyHash }
 
+// noClearAccount: a clear token cannot remove a password.
+const noClearAccount = "an existing customer's password is never changed"
+
+// acct describes a fixed account field of the table.
+func acct(name string, mod func(*Field)) *Field {
+	f := &Field{Name: name, Path: strings.Split(name, "."), Role: RoleAccount, NoClear: noClearAccount}
+	if mod != nil {
+		mod(f)
+	}
+	return f
+}
+
+// accountField returns the table's account field of that name, or describes
+// a legacy context key (account.legacyAuth.context.<key>); nil otherwise.
+func accountField(t Table, name string) *Field {
+	if !IsAccountField(name) {
+		return nil
+	}
+	if f := t.Lookup(name, false); f != nil {
+		return f
+	}
+	if knownAccountField(name) {
+		return acct(name, nil)
+	}
+	return nil
+}
+
 // accountFieldNames are the fixed account fields, in display order.
 var accountFieldNames = []string{FieldAccountEmail, FieldPasswordHash, FieldLegacyAlgorithm, FieldLegacyHash}
 
@@ -77,7 +104,7 @@ func accountProblems(f Fields) []string {
 	if !native && !legacy {
 		return out
 	}
-	email, contact := f[FieldAccountEmail].S, f["contactEmail"].S
+	email, contact := f[FieldAccountEmail].S, f[FieldContactEmail].S
 	switch {
 	case email == "" && contact == "":
 		out = append(out, "account.email (or contactEmail) is required with a password hash")
@@ -149,19 +176,6 @@ func (m *Mapping) PasswordFields(header []string) (any, legacy bool) {
 // redacted stands for a password hash wherever one would be shown.
 const redacted = "[redacted]"
 
-// accountNames lists the account fields the group's rows carry, sorted.
-func (g *Group) accountNames() []string {
-	seen := map[string]bool{}
-	for _, r := range g.Rows {
-		for name := range r.Customer {
-			if IsAccountField(name) {
-				seen[name] = true
-			}
-		}
-	}
-	return slices.Sorted(maps.Keys(seen))
-}
-
 // SecretColumns returns the indexes of the header's columns that feed a
 // password hash field: the report redacts them.
 func (m *Mapping) SecretColumns(header []string) []int {
@@ -181,19 +195,4 @@ func (m *Mapping) SecretColumns(header []string) []int {
 		}
 	}
 	return out
-}
-
-// canonicalAccountColumns are the account columns the canonical mapping
-// reads when present: the fixed ones and the context keys of the known
-// algorithms.
-func canonicalAccountColumns() []string {
-	cols := slices.Clone(accountFieldNames)
-	for _, alg := range slices.Sorted(maps.Keys(LegacyAlgorithms)) {
-		for _, k := range LegacyAlgorithms[alg] {
-			if c := LegacyContextPrefix + k; !slices.Contains(cols, c) {
-				cols = append(cols, c)
-			}
-		}
-	}
-	return cols
 }

@@ -20,6 +20,7 @@ type Binder struct {
 	secondary int // index into customer of the other identity field; -1 if unmapped
 	unmapped  []string
 	schema    *Schema
+	accounts  bool // account fields are mapped: rows get the account checks
 }
 
 type boundField struct {
@@ -94,6 +95,7 @@ func (m *Mapping) Bind(file string, header []string) (*Binder, error) {
 		}
 	}
 	b.schema = b.buildSchema()
+	b.accounts = slices.ContainsFunc(b.customer, func(bf boundField) bool { return bf.spec.Def.Role == RoleAccount })
 	return b, nil
 }
 
@@ -105,6 +107,9 @@ func (m *Mapping) withMixinColumns(header []string) ([]*FieldSpec, []*AddressSpe
 	for _, h := range header {
 		name, address := strings.CutPrefix(strings.TrimSpace(h), "address.")
 		f, _ := mixinField(name, address, KindString)
+		if f == nil && !address {
+			f = accountField(m.table, name) // the account columns, when the input has them
+		}
 		if f == nil {
 			continue
 		}
@@ -370,6 +375,11 @@ func (b *Binder) Map(r sheet.Row) *Row {
 		m.row.Errors = append(m.row.Errors, fmt.Sprintf("row %d: %v", r.Num, r.Err))
 	}
 	m.customer()
+	if b.accounts {
+		for _, p := range accountProblems(m.row.Customer) {
+			m.row.Errors = append(m.row.Errors, fmt.Sprintf("row %d: %s", r.Num, p))
+		}
+	}
 	for _, block := range b.addresses {
 		m.address(block)
 	}
@@ -405,6 +415,10 @@ func (m *rowMapper) value(bf *boundField) (v evaluated, ok bool) {
 		m.warn(bf, "column %q is empty; joined without it", c)
 	}
 	switch def := bf.spec.Def; {
+	case v.err != nil && def.Secret:
+		// The error may quote the cell: a hash is never shown.
+		m.fail(bf, "%s: the mapping's values or transforms cannot convert the value %s", def.Name, redacted)
+		return v, false
 	case v.err != nil:
 		m.fail(bf, "%v", v.err)
 		return v, false

@@ -234,8 +234,12 @@ func (g *Group) finish(preflight []string) {
 				continue
 			}
 			if !sameValue(def, have, v) {
+				a, b := showValue(have), showValue(v)
+				if def.Secret {
+					a, b = redacted, redacted
+				}
 				g.Errors = append(g.Errors, fmt.Sprintf("rows %d and %d: conflicting %s %s vs %s",
-					from[field], r.Num, field, showValue(have), showValue(v)))
+					from[field], r.Num, field, a, b))
 			}
 		}
 	}

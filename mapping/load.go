@@ -273,7 +273,7 @@ func (b *builder) build(d *fileDoc) error {
 			return errAt(d.ClearToken.Line, "clear_token must not be empty (empty cells never clear)")
 		}
 	}
-	if !d.Customer.Set && !d.Addresses.set() {
+	if !d.Customer.Set && !d.Addresses.set() && !d.Account.Set {
 		// Only reader options (or nothing): the canonical columns apply.
 		if d.MixinSchemas.Set || d.AddressMixinSchemas.Set {
 			return errAt(max(d.MixinSchemas.Line, d.AddressMixinSchemas.Line), "mixin_schemas needs the mixin fields mapped under customer or addresses")
@@ -286,6 +286,9 @@ func (b *builder) build(d *fileDoc) error {
 		return err
 	}
 	m.Customer = specs
+	if err := b.account(&d.Account); err != nil {
+		return err
+	}
 	if err := b.addresses(&d.Addresses); err != nil {
 		return err
 	}
@@ -438,7 +441,10 @@ func (b *builder) lookup(p pair, address bool) (*Field, error) {
 	if p.doc.Kind.Set {
 		return nil, errAt(p.doc.Kind.Line, "field %q: kind only applies to mixin fields (mixins.<mixin>.<field>)", name)
 	}
-	if f := b.m.table.Lookup(name, address); f != nil {
+	if f := b.m.table.Lookup(name, address); f != nil && f.Role != RoleAccount {
+		return f, nil
+	}
+	if f := accountField(b.m.table, name); f != nil && !address {
 		return f, nil
 	}
 	what := "customer"
@@ -496,5 +502,26 @@ func (b *builder) schema(p pair, address bool, key string) error {
 	if !used {
 		return errAt(p.Key.Line, "%s: no field of mixin %q is mapped (mixins.%s.<field>)", key, mixin, mixin)
 	}
+	return nil
+}
+
+// account reads the account block: its keys are the account fields without
+// their "account." prefix (passwordHash, legacyAuth.hash, …).
+func (b *builder) account(fm *fieldMap) error {
+	if !fm.Set {
+		return nil
+	}
+	for i := range fm.Pairs {
+		k := &fm.Pairs[i].Key
+		if accountField(b.m.table, accountPrefix+k.V) == nil {
+			return errAt(k.Line, "unknown account field %q (known: email, passwordHash, legacyAuth.algorithm, legacyAuth.hash, legacyAuth.context.<key>)", k.V)
+		}
+		k.V = accountPrefix + k.V
+	}
+	specs, err := b.fields(fm, false, "account")
+	if err != nil {
+		return err
+	}
+	b.m.Customer = append(b.m.Customer, specs...)
 	return nil
 }

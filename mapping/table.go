@@ -39,6 +39,7 @@ const (
 	RoleIdentity               // customerNumber / address id: sent as "id" on create, never patched
 	RoleActivation             // active/onHold: written by the activation step
 	RoleTags                   // address tags: added and removed through the tags endpoint
+	RoleAccount                // account.*: the password a new customer is created with (bulk import), never patched
 )
 
 // Field is one writable customer or address field: the single description
@@ -57,6 +58,7 @@ type Field struct {
 	Choices   []string                     // the template's dropdown (strict)
 	Canonical bool                         // one of the canonical columns
 	Mixin     string                       // the mixin the field belongs to ("" = not a mixin field)
+	Secret    bool                         // a credential: its values are never shown (messages, report, logs)
 }
 
 // Column is the field's name as a canonical column: "zipCode" → "address.zipCode".
@@ -114,6 +116,12 @@ var stdTable = Table{
 	with(str("restriction"), func(f *Field) { f.Nullable = true }),
 	with(str("active"), func(f *Field) { f.Kind, f.Role, f.Check, f.NoClear = KindBool, RoleActivation, validBool, notText }),
 	with(str("onHold"), func(f *Field) { f.Kind, f.Role, f.Check, f.NoClear = KindBool, RoleActivation, validBool, notText }),
+
+	acct(FieldAccountEmail, func(f *Field) { f.Check = validEmail }),
+	acct(FieldPasswordHash, func(f *Field) { f.Secret = true }),
+	acct(FieldLegacyAlgorithm, nil),
+	acct(FieldLegacyHash, func(f *Field) { f.Secret = true }),
+	acct(LegacyContextPrefix+"originalUid", nil),
 
 	with(addr(FieldAddressID), func(f *Field) {
 		f.Role, f.Check, f.NoClear = RoleIdentity, validAddressID, "it identifies the address"

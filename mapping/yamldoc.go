@@ -108,10 +108,11 @@ type fileDoc struct {
 	MixinSchemas        pairList  `yaml:"mixin_schemas"`
 	AddressMixinSchemas pairList  `yaml:"address_mixin_schemas"`
 	Customer            fieldMap  `yaml:"customer"`
+	Account             fieldMap  `yaml:"account"`
 	Addresses           blockList `yaml:"addresses"`
 }
 
-var fileKeys = []string{"input", "match", "clear_token", "mixin_schemas", "address_mixin_schemas", "customer", "addresses"}
+var fileKeys = []string{"input", "match", "clear_token", "mixin_schemas", "address_mixin_schemas", "customer", "account", "addresses"}
 
 func (d *fileDoc) UnmarshalYAML(n *yaml.Node) error {
 	n = resolve(n)
