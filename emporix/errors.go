@@ -13,7 +13,7 @@ import (
 // ErrOutcomeUnknown marks a non-idempotent request (POST create customer, add
 // address) that may or may not have been applied: the connection broke after
 // sending, it timed out, or the gateway answered 502/503/504. Such requests are
-// never retried blindly; callers look the resource up first (SPEC §4.2).
+// never retried blindly; callers look the resource up first.
 var ErrOutcomeUnknown = errors.New("outcome unknown (request may have been applied)")
 
 // ErrorDetail is one entry of ErrorMessage.details.

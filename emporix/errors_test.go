@@ -11,7 +11,7 @@ import (
 )
 
 func TestDecodeError(t *testing.T) {
-	// Bodies verbatim from API-NOTES §7.
+	// Bodies in the shapes the service documents for its errors.
 	tests := []struct {
 		name        string
 		method      string

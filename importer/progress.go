@@ -25,7 +25,7 @@ func (noProgress) Add(int) {}
 func (noProgress) Finish() {}
 
 // plainInterval is how often a non-terminal progress line is printed.
-var plainInterval = 10 * time.Second
+const plainInterval = 10 * time.Second
 
 func newProgress(w io.Writer, total int, quiet bool, label string) progress {
 	if quiet || w == nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/emporix-import/emporix-import/sheet"
 )
 
-// specExample is the mapping file of SPEC §3.
+// specExample is the documented example mapping file (README).
 const specExample = `input:
   sheet: Customers            # xlsx
   header_row: 1

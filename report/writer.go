@@ -14,7 +14,8 @@ import (
 	"github.com/emporix-import/emporix-import/sheet"
 )
 
-// Report columns appended after the source columns (SPEC §5: a contract).
+// Report columns appended after the source columns. Their names are part of
+// the tool's contract: scripts read them.
 const (
 	ColRow            = "import_row"
 	ColStatus         = "import_status"

@@ -32,10 +32,9 @@ func envInt(t *testing.T, key string, def int) int {
 }
 
 // TestChaos imports generated customers through injected faults and three
-// SIGKILLs with --resume, then checks the tenant and the report (SPEC §6:
-// "After a kill -9 at any point, --resume yields the same final tenant state
-// as an uninterrupted run, with no duplicates, and a report covering every row
-// once").
+// SIGKILLs with --resume, then checks the tenant and the report: after a kill -9 at any point,
+// --resume must yield the same final tenant state as an uninterrupted run,
+// with no duplicates, and a report covering every row once.
 func TestChaos(t *testing.T) {
 	// -short (make test) keeps every fault and all three kills but few
 	// customers, so it takes seconds; the full suite runs 200.

@@ -1,4 +1,4 @@
-// Package chaos holds the end-to-end chaos test of emporix-import (SPEC §6):
+// Package chaos holds the end-to-end chaos test of emporix-import:
 // the real binary imports generated customers into the emulator running as a
 // separate process with injected faults (503, 429, answers dropped after the
 // write was applied, short-lived tokens), is killed with SIGKILL at random

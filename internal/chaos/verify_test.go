@@ -49,7 +49,7 @@ func readState(t *testing.T, path string) emulator.State {
 	return st
 }
 
-// normKey is SPEC §4.4's address identity: contactName, street, streetNumber,
+// normKey is the content identity of an address: contactName, street, streetNumber,
 // zipCode, city, country, case and space insensitive.
 func normKey(parts ...string) string {
 	for i, p := range parts {
