@@ -278,7 +278,12 @@ func (b *bulker) existing(ctx context.Context, it *bulkItem) {
 	if it.sent {
 		plan = sy.adopt(it.g, cur, out)
 	} else {
-		// It existed: create-only leaves it alone.
+		// It existed: not this run's create, also for a --resume after a
+		// kill; create-only leaves it alone.
+		if err := b.log.existed(it.g.Key); err != nil {
+			out.Err = fmt.Errorf("create (bulk import): %w", err)
+			return
+		}
 		if out.Skip = sy.excluded(true); out.Skip != "" {
 			out.Number = cur.CustomerNumber
 			return

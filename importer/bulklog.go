@@ -9,21 +9,32 @@ import (
 	"sync"
 )
 
-// bulkLog records, beside the journal, the customers of each bulk import
-// batch before it is sent (fsynced), so that --resume after a kill knows
-// which existing customers the interrupted run created with their password,
-// even though their completion never reached the journal. It holds match
-// keys only, never an account.
+// bulkLog records, beside the journal, every create before it is sent
+// (fsynced): the customers of each bulk import batch and each single POST.
+// A --resume after a kill thus knows which existing customers the
+// interrupted run created (with their password, and still owing --activate),
+// even though their completion never reached the journal. A create answered
+// 409 at once (the customer existed) is recorded too, so that it is not
+// taken for this run's. It holds match keys only, never an account.
 type bulkLog struct {
-	mu     sync.Mutex
-	path   string
-	resume bool
-	good   int64    // resume: length of the complete records
-	f      *os.File // opened at the first batch: a run without one leaves no file
+	mu      sync.Mutex // guards f and written
+	path    string
+	resume  bool
+	good    int64    // resume: length of the complete records
+	f       *os.File // opened at the first record: a run without one leaves no file
+	written int64    // records written so far
+	// syncMu lets one fsync run at a time; the writers that queue behind it
+	// share the next one (group commit), so concurrent creates cost one
+	// fsync per round, not one each.
+	syncMu sync.Mutex
+	synced int64 // records known durable; guarded by syncMu
 }
 
+// bulkRecord is one line: keys about to be created, or keys whose create
+// found the customer already there (existed).
 type bulkRecord struct {
-	Keys []string `json:"keys"`
+	Keys    []string `json:"keys,omitempty"`
+	Existed []string `json:"existed,omitempty"`
 }
 
 // bulkLogPath is the companion of a journal file: x.jsonl → x.bulk.jsonl.
@@ -89,6 +100,9 @@ func readBulkLog(path string) (sent map[string]bool, good int64, err error) {
 		for _, k := range r.Keys {
 			sent[k] = true
 		}
+		for _, k := range r.Existed {
+			delete(sent, k)
+		}
 	}
 	return sent, good, nil
 }
@@ -99,23 +113,62 @@ func (l *bulkLog) record(batch []*bulkItem) error {
 	for i, it := range batch {
 		r.Keys[i] = it.g.Key
 	}
+	return l.append(r)
+}
+
+// intend makes one customer's create durable before it is sent.
+func (l *bulkLog) intend(key string) error {
+	return l.append(bulkRecord{Keys: []string{key}})
+}
+
+// existed makes durable that a create found its customer already there.
+func (l *bulkLog) existed(key string) error {
+	return l.append(bulkRecord{Existed: []string{key}})
+}
+
+// append writes one record and returns once it is on disk; without a log
+// (a dry run) it does nothing.
+func (l *bulkLog) append(r bulkRecord) error {
+	if l == nil {
+		return nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.f == nil {
 		if err := l.open(); err != nil {
+			l.mu.Unlock()
 			return err
 		}
 	}
 	if _, err := l.f.Write(append(b, '\n')); err != nil {
+		l.mu.Unlock()
 		return fmt.Errorf("journal: %w", err)
 	}
-	if err := l.f.Sync(); err != nil {
+	l.written++
+	seq := l.written
+	l.mu.Unlock()
+	return l.syncTo(seq)
+}
+
+// syncTo returns once record seq is durable: done already by an fsync that
+// began after it was written, or by one this call makes for every record
+// written so far.
+func (l *bulkLog) syncTo(seq int64) error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	if l.synced >= seq {
+		return nil
+	}
+	l.mu.Lock()
+	upTo, f := l.written, l.f
+	l.mu.Unlock()
+	if err := f.Sync(); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	l.synced = upTo
 	return nil
 }
 

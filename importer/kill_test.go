@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -33,6 +34,7 @@ func TestKillHelper(t *testing.T) {
 	_, err = importer.Import(context.Background(), importer.Config{
 		Input: os.Getenv("KILL_HELPER_INPUT"), Report: os.Getenv("KILL_HELPER_REPORT"), Quiet: true,
 		Client: client, Concurrency: conc, JournalDir: os.Getenv("KILL_HELPER_JOURNAL"),
+		Activate: os.Getenv("KILL_HELPER_ACTIVATE") != "",
 		// Commits by count only: the bound below is then exact, whatever the timing.
 		JournalCommitInterval: time.Hour,
 	})
@@ -108,7 +110,13 @@ func TestKill9ReChecksAtMostInFlightPlusOneCommit(t *testing.T) {
 
 func countJournalLines(t *testing.T, dir string) int {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	all, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	var files []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, ".bulk.jsonl") { // the creates' log beside the journal
+			files = append(files, f)
+		}
+	}
 	if len(files) != 1 {
 		t.Fatalf("journals: %v", files)
 	}
@@ -123,4 +131,83 @@ func countJournalLines(t *testing.T, dir string) int {
 		n++
 	}
 	return n
+}
+
+// A kill -9 between a customer's create and its --activate PATCH: the create
+// is in the batch log, so --resume reports the customer created and activates
+// it, ending exactly like an uninterrupted run.
+func TestKill9BetweenCreateAndActivationResumesAsCreated(t *testing.T) {
+	const n = 3
+	dir := t.TempDir()
+	input := writeCustomers(t, dir, n)
+
+	// The reference: one uninterrupted run.
+	ref := newEnv(t, emulator.Config{})
+	refCfg := ref.config(t, input)
+	refCfg.Activate, refCfg.JournalDir = true, filepath.Join(dir, "ref-journal")
+	if _, err := importer.Import(context.Background(), refCfg); err != nil {
+		t.Fatal(err)
+	}
+
+	srv := emulator.New(emulator.Config{})
+	c := srv.Config()
+	var child atomic.Int64 // pid
+	var killed atomic.Bool
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && child.Load() != 0 && !killed.Load() {
+			// The first activation PATCH never arrives: the child dies.
+			killed.Store(true)
+			syscall.Kill(int(child.Load()), syscall.SIGKILL)
+			http.Error(w, "killed", http.StatusServiceUnavailable)
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	jdir := filepath.Join(dir, "journal")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KILL_HELPER_URL="+hs.URL, "KILL_HELPER_TENANT="+c.Tenant, "KILL_HELPER_ID="+c.ClientID,
+		"KILL_HELPER_SECRET="+c.ClientSecret, "KILL_HELPER_INPUT="+input, "KILL_HELPER_JOURNAL="+jdir,
+		"KILL_HELPER_REPORT="+filepath.Join(dir, "killed.csv"), "KILL_HELPER_CONCURRENCY=1", "KILL_HELPER_ACTIVATE=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child.Store(int64(cmd.Process.Pid))
+	err := cmd.Wait()
+	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGKILL {
+		t.Fatalf("child not killed by SIGKILL: %v", err)
+	}
+	before := srv.State().Customers
+	if len(before) != 1 || before[0].Active {
+		t.Fatalf("after the kill the tenant holds %+v, want one inactive customer", before)
+	}
+
+	e := &env{srv: srv}
+	if e.client, err = emporix.New(emporix.Config{BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config(t, input)
+	cfg.JournalDir, cfg.Resume, cfg.Activate = jdir, true, true
+	if _, err := importer.Import(context.Background(), cfg); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	got, want := srv.State().Customers, ref.srv.State().Customers
+	if len(got) != len(want) {
+		t.Fatalf("%d customers after resume, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].CustomerNumber != want[i].CustomerNumber || got[i].Active != want[i].Active || got[i].OnHold != want[i].OnHold {
+			t.Errorf("customer %s active=%v onHold=%v, uninterrupted run: %s active=%v onHold=%v", got[i].CustomerNumber,
+				got[i].Active, got[i].OnHold, want[i].CustomerNumber, want[i].Active, want[i].OnHold)
+		}
+		if !want[i].Active || want[i].OnHold {
+			t.Errorf("uninterrupted run: %s active=%v onHold=%v", want[i].CustomerNumber, want[i].Active, want[i].OnHold)
+		}
+	}
+	if st, ref := reportStatuses(t, cfg.Report), reportStatuses(t, refCfg.Report); strings.Join(st, ",") != strings.Join(ref, ",") {
+		t.Errorf("resumed report statuses %v, uninterrupted run %v", st, ref)
+	}
+	if ch := reportColumn(t, cfg.Report, "import_changes"); !strings.Contains(ch[0], "customer.create") {
+		t.Errorf("changes of the customer created before the kill: %q", ch[0])
+	}
 }

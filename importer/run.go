@@ -117,7 +117,7 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	}
 	sy := newSyncer(cfg, m)
 	sy.mixins = hasMixins(plan.Binder.Schema())
-	sy.sentBefore = sentBefore
+	sy.sentBefore, sy.intents = sentBefore, blog
 	p := newPipeline(ctx, s.cfg, s, sy, jr)
 	p.bulk.log = blog
 	if cfg.mirroring() {

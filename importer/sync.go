@@ -56,9 +56,11 @@ type syncer struct {
 	// exponentially with jitter, giving an overloaded or lagging tenant time.
 	retryInitial time.Duration
 	deletes      *deleteBudget
-	// sentBefore holds the keys an interrupted run sent in bulk import
-	// batches (resume only; nil otherwise).
+	// sentBefore holds the keys of the creates an interrupted run sent, in
+	// bulk import batches or one by one (resume only; nil otherwise).
 	sentBefore map[string]bool
+	// intents records each create before it is sent (nil in a dry run).
+	intents *bulkLog
 	// mixins: the mapping writes customer mixins, so reads ask for them
 	// (the API returns mixins only with expand=mixin:*).
 	mixins bool
@@ -189,21 +191,25 @@ func (s *syncer) begin(ctx context.Context, j job) (*Plan, *Outcome) {
 	}
 	plan := Decide(g, cur, s.policy)
 	out := &Outcome{Number: plan.Number, AddrIDs: map[string]string{}}
+	// An interrupted run created it (its create is in the batch log, its
+	// completion not in the journal): it is this run's create, whatever
+	// --mode says, and a bulk one carries the row's password.
+	ours := cur != nil && s.bulkSent(g.Key)
 	if out.Skip = s.excluded(cur != nil); out.Skip != "" {
-		return nil, out
+		if !ours {
+			return nil, out
+		}
+		out.Skip = ""
 	}
 	if len(plan.Invalid) > 0 {
 		out.Invalid = plan.Invalid
 		return nil, out
 	}
-	if cur != nil && g.Customer.HasPassword() {
-		if s.bulkSent(g.Key) {
-			// An interrupted run's bulk import created it (the journal's
-			// batch record): the password is the row's.
-			plan = s.adopt(g, cur, out)
-		} else {
-			out.Remarks = append(out.Remarks, noteExists)
-		}
+	switch {
+	case ours:
+		plan = s.adopt(g, cur, out)
+	case cur != nil && g.Customer.HasPassword():
+		out.Remarks = append(out.Remarks, noteExists)
 	}
 	return plan, out
 }
@@ -227,11 +233,16 @@ func (s *syncer) finish(ctx context.Context, g *mapping.Group, plan *Plan, out *
 	s.apply(ctx, plan, out)
 }
 
-// adopt takes over a customer this run's bulk import created (its answer was
-// lost): it counts as created, and --activate applies to it.
+// adopt takes over a customer this run (or the interrupted one it resumes)
+// created but whose answer was lost: it counts as created, and --activate
+// applies to it. Customers with an account are created by bulk import.
 func (s *syncer) adopt(g *mapping.Group, cur *emporix.Customer, out *Outcome) *Plan {
 	out.Created = true
-	out.record(Write{Changes: []string{changeBulkCreate}})
+	change := changeCreate
+	if importAccount(g.Customer) != nil {
+		change = changeBulkCreate
+	}
+	out.record(Write{Changes: []string{change}})
 	next := Decide(g, cur, s.policy)
 	next.SetActivation(g, cur, s.policy.Activate)
 	out.Number = next.Number
@@ -298,6 +309,13 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, plan *Plan, out *
 		out.record(Write{Changes: []string{changeCreate}})
 		return plan, nil
 	}
+	if s.intents != nil {
+		// Durable before the request: a --resume after a kill knows that
+		// the customer, if it exists, is this run's create.
+		if err := s.intents.intend(g.Key); err != nil {
+			return plan, fmt.Errorf("create: %w", err)
+		}
+	}
 	attempt := 0
 	var ours bool
 	cur, err := retry(ctx, s, func() (*emporix.Customer, error) {
@@ -340,7 +358,12 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, plan *Plan, out *
 		return plan, nil
 	}
 	if !ours {
-		// The 409 said the customer exists: create-only leaves it alone.
+		// The 409 said the customer existed: not this run's create, also
+		// for a --resume after a kill.
+		if err := s.intents.existed(g.Key); err != nil {
+			return plan, fmt.Errorf("create: %w", err)
+		}
+		// Create-only leaves it alone.
 		if out.Skip = s.excluded(true); out.Skip != "" {
 			out.Number = cur.CustomerNumber
 			return plan, nil

@@ -128,7 +128,13 @@ func (d *doctor) checkJournal(reportDir string) {
 
 func countJournals(dir string) int {
 	m, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	return len(m)
+	n := 0
+	for _, f := range m {
+		if !strings.HasSuffix(f, ".bulk.jsonl") { // a journal's log of creates, not a journal
+			n++
+		}
+	}
+	return n
 }
 
 // dirCheck proves dir writable by creating and removing a file in it; a
