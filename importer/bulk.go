@@ -258,6 +258,14 @@ func (b *bulker) finishItem(it *bulkItem) error {
 // (its password is left alone). Not found, the item's error stands.
 func (b *bulker) existing(ctx context.Context, it *bulkItem) {
 	sy, out := b.p.sy, it.out
+	if !it.sent {
+		// A 409 on the first send: the customer existed, so it is not this
+		// run's create, also for a --resume after a kill (found now or not).
+		if err := b.log.existed(it.g.Key); err != nil {
+			out.Err = fmt.Errorf("create (bulk import): %w", err)
+			return
+		}
+	}
 	cur := it.cur
 	if !it.known {
 		var err error
@@ -278,12 +286,7 @@ func (b *bulker) existing(ctx context.Context, it *bulkItem) {
 	if it.sent {
 		plan = sy.adopt(it.g, cur, out)
 	} else {
-		// It existed: not this run's create, also for a --resume after a
-		// kill; create-only leaves it alone.
-		if err := b.log.existed(it.g.Key); err != nil {
-			out.Err = fmt.Errorf("create (bulk import): %w", err)
-			return
-		}
+		// It existed: create-only leaves it alone.
 		if out.Skip = sy.excluded(true); out.Skip != "" {
 			out.Number = cur.CustomerNumber
 			return

@@ -133,6 +133,52 @@ func countJournalLines(t *testing.T, dir string) int {
 	return n
 }
 
+// killedImport runs an --activate import of input at concurrency 1 in a
+// child process through handler, which kills the child (see killChild).
+func killedImport(t *testing.T, srv *emulator.Server, input, jdir string, handler func(killChild func(), w http.ResponseWriter, r *http.Request) bool) *httptest.Server {
+	t.Helper()
+	var child atomic.Int64 // pid
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if pid := child.Load(); pid != 0 && handler(func() { syscall.Kill(int(pid), syscall.SIGKILL) }, w, r) {
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	c := srv.Config()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KILL_HELPER_URL="+hs.URL, "KILL_HELPER_TENANT="+c.Tenant, "KILL_HELPER_ID="+c.ClientID,
+		"KILL_HELPER_SECRET="+c.ClientSecret, "KILL_HELPER_INPUT="+input, "KILL_HELPER_JOURNAL="+jdir,
+		"KILL_HELPER_REPORT="+filepath.Join(t.TempDir(), "killed.csv"), "KILL_HELPER_CONCURRENCY=1", "KILL_HELPER_ACTIVATE=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child.Store(int64(cmd.Process.Pid))
+	err := cmd.Wait()
+	child.Store(0)
+	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGKILL {
+		t.Fatalf("child not killed by SIGKILL: %v", err)
+	}
+	return hs
+}
+
+// resumeActivate resumes the killed import with --activate and returns its report.
+func resumeActivate(t *testing.T, srv *emulator.Server, hs *httptest.Server, input, jdir string) string {
+	t.Helper()
+	c := srv.Config()
+	e := &env{srv: srv}
+	var err error
+	if e.client, err = emporix.New(emporix.Config{BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config(t, input)
+	cfg.JournalDir, cfg.Resume, cfg.Activate = jdir, true, true
+	if _, err := importer.Import(context.Background(), cfg); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	return cfg.Report
+}
+
 // A kill -9 between a customer's create and its --activate PATCH: the create
 // is in the batch log, so --resume reports the customer created and activates
 // it, ending exactly like an uninterrupted run.
@@ -150,47 +196,22 @@ func TestKill9BetweenCreateAndActivationResumesAsCreated(t *testing.T) {
 	}
 
 	srv := emulator.New(emulator.Config{})
-	c := srv.Config()
-	var child atomic.Int64 // pid
-	var killed atomic.Bool
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPatch && child.Load() != 0 && !killed.Load() {
-			// The first activation PATCH never arrives: the child dies.
-			killed.Store(true)
-			syscall.Kill(int(child.Load()), syscall.SIGKILL)
-			http.Error(w, "killed", http.StatusServiceUnavailable)
-			return
-		}
-		srv.ServeHTTP(w, r)
-	}))
-	defer hs.Close()
 	jdir := filepath.Join(dir, "journal")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKillHelper$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "KILL_HELPER_URL="+hs.URL, "KILL_HELPER_TENANT="+c.Tenant, "KILL_HELPER_ID="+c.ClientID,
-		"KILL_HELPER_SECRET="+c.ClientSecret, "KILL_HELPER_INPUT="+input, "KILL_HELPER_JOURNAL="+jdir,
-		"KILL_HELPER_REPORT="+filepath.Join(dir, "killed.csv"), "KILL_HELPER_CONCURRENCY=1", "KILL_HELPER_ACTIVATE=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child.Store(int64(cmd.Process.Pid))
-	err := cmd.Wait()
-	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGKILL {
-		t.Fatalf("child not killed by SIGKILL: %v", err)
-	}
+	var killed atomic.Bool
+	hs := killedImport(t, srv, input, jdir, func(kill func(), w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPatch || killed.Swap(true) {
+			return false
+		}
+		kill() // the first activation PATCH never arrives
+		http.Error(w, "killed", http.StatusServiceUnavailable)
+		return true
+	})
 	before := srv.State().Customers
 	if len(before) != 1 || before[0].Active {
 		t.Fatalf("after the kill the tenant holds %+v, want one inactive customer", before)
 	}
 
-	e := &env{srv: srv}
-	if e.client, err = emporix.New(emporix.Config{BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := e.config(t, input)
-	cfg.JournalDir, cfg.Resume, cfg.Activate = jdir, true, true
-	if _, err := importer.Import(context.Background(), cfg); err != nil {
-		t.Fatalf("resume: %v", err)
-	}
+	report := resumeActivate(t, srv, hs, input, jdir)
 	got, want := srv.State().Customers, ref.srv.State().Customers
 	if len(got) != len(want) {
 		t.Fatalf("%d customers after resume, want %d", len(got), len(want))
@@ -204,10 +225,49 @@ func TestKill9BetweenCreateAndActivationResumesAsCreated(t *testing.T) {
 			t.Errorf("uninterrupted run: %s active=%v onHold=%v", want[i].CustomerNumber, want[i].Active, want[i].OnHold)
 		}
 	}
-	if st, ref := reportStatuses(t, cfg.Report), reportStatuses(t, refCfg.Report); strings.Join(st, ",") != strings.Join(ref, ",") {
+	if st, ref := reportStatuses(t, report), reportStatuses(t, refCfg.Report); strings.Join(st, ",") != strings.Join(ref, ",") {
 		t.Errorf("resumed report statuses %v, uninterrupted run %v", st, ref)
 	}
-	if ch := reportColumn(t, cfg.Report, "import_changes"); !strings.Contains(ch[0], "customer.create") {
+	if ch := reportColumn(t, report, "import_changes"); !strings.Contains(ch[0], "customer.create") {
 		t.Errorf("changes of the customer created before the kill: %q", ch[0])
+	}
+}
+
+// A create answered 409 (the customer existed, though the lookup before it
+// missed it) is recorded as such: --resume after a kill neither reports that
+// customer created nor activates it.
+func TestKill9AfterCreateConflictResumesAsExisting(t *testing.T) {
+	dir := t.TempDir()
+	input := writeCustomers(t, dir, 3)
+	srv := emulator.New(emulator.Config{})
+	if err := srv.Seed(emulator.Customer{CustomerNumber: "C00000", ContactEmail: "c00000@example.com",
+		FirstName: "First 0", LastName: "Last 0"}); err != nil {
+		t.Fatal(err)
+	}
+	jdir := filepath.Join(dir, "journal")
+	var killed atomic.Bool
+	hs := killedImport(t, srv, input, jdir, func(kill func(), w http.ResponseWriter, r *http.Request) bool {
+		switch {
+		case r.Method == http.MethodGet && strings.Contains(r.URL.String(), "C00000"):
+			http.NotFound(w, r) // the lookups miss it: the create gets the 409
+			return true
+		case r.Method == http.MethodPatch && !killed.Swap(true):
+			kill() // at C00001's activation: C00000 is not journalled
+			http.Error(w, "killed", http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	if !killed.Load() {
+		t.Fatal("the child never reached an activation")
+	}
+
+	report := resumeActivate(t, srv, hs, input, jdir)
+	st := srv.State().Customers
+	if st[0].CustomerNumber != "C00000" || st[0].Active {
+		t.Errorf("the customer that existed is %s active=%v; --activate must leave it alone", st[0].CustomerNumber, st[0].Active)
+	}
+	if got := reportStatuses(t, report); got[0] == "created" || got[1] != "created" {
+		t.Errorf("resumed report statuses %v: the existing customer is not created, the next one is", got)
 	}
 }

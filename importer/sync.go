@@ -329,6 +329,13 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, plan *Plan, out *
 		if !conflict && !errors.Is(err, emporix.ErrOutcomeUnknown) {
 			return nil, backoff.Permanent(fmt.Errorf("create: %w", err))
 		}
+		if conflict && attempt == 1 {
+			// The customer existed: not this run's create, also for a
+			// --resume after a kill (whether the lookup finds it or not).
+			if lerr := s.intents.existed(g.Key); lerr != nil {
+				return nil, backoff.Permanent(fmt.Errorf("create: %w; %w", err, lerr))
+			}
+		}
 		cur, ferr := s.findCreated(ctx, plan)
 		switch {
 		case ferr != nil:
@@ -358,12 +365,7 @@ func (s *syncer) create(ctx context.Context, g *mapping.Group, plan *Plan, out *
 		return plan, nil
 	}
 	if !ours {
-		// The 409 said the customer existed: not this run's create, also
-		// for a --resume after a kill.
-		if err := s.intents.existed(g.Key); err != nil {
-			return plan, fmt.Errorf("create: %w", err)
-		}
-		// Create-only leaves it alone.
+		// The 409 said the customer exists: create-only leaves it alone.
 		if out.Skip = s.excluded(true); out.Skip != "" {
 			out.Number = cur.CustomerNumber
 			return plan, nil
