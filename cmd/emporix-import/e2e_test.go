@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -28,7 +29,14 @@ type tenant struct {
 func newTenant(t *testing.T, cfg emulator.Config) *tenant {
 	t.Helper()
 	srv := emulator.New(cfg)
-	hs := httptest.NewServer(srv)
+	return serveTenant(t, srv, srv)
+}
+
+// serveTenant serves h (srv, or a handler wrapping it) and points the CLI's
+// connection environment at it.
+func serveTenant(t *testing.T, srv *emulator.Server, h http.Handler) *tenant {
+	t.Helper()
+	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	def := srv.Config()
 	t.Setenv("EMPORIX_CLIENT_SECRET", def.ClientSecret)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,15 +113,7 @@ func (h racingLookup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // id) meets a 409, the customer is read and updated; unmapped fields stay.
 func TestCreateRacingAnExistingCustomerUpdatesIt(t *testing.T) {
 	srv := emulator.New(emulator.Config{})
-	hs := httptest.NewServer(racingLookup{srv})
-	t.Cleanup(hs.Close)
-	def := srv.Config()
-	t.Setenv("EMPORIX_CLIENT_SECRET", def.ClientSecret)
-	t.Setenv("EMPORIX_TENANT", def.Tenant)
-	t.Setenv("EMPORIX_CLIENT_ID", def.ClientID)
-	t.Setenv("EMPORIX_API_URL", hs.URL)
-	t.Setenv("EMPORIX_IMPORT_LOCK_DIR", t.TempDir())
-	api := apiClient(t, &tenant{Server: srv, url: hs.URL})
+	api := apiClient(t, serveTenant(t, srv, racingLookup{srv}))
 	if _, err := api.CreateCustomer(context.Background(), &emporix.Customer{ID: "C1", ContactEmail: "a@example.com",
 		FirstName: "Jon", Company: "Keep GmbH", ContactPhone: "+49 1"}, false); err != nil {
 		t.Fatal(err)
@@ -277,14 +268,7 @@ func (h *hang) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestShutdownIsBounded(t *testing.T) {
 	srv := emulator.New(emulator.Config{})
 	h := &hang{Handler: srv}
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
-	def := srv.Config()
-	t.Setenv("EMPORIX_CLIENT_SECRET", def.ClientSecret)
-	t.Setenv("EMPORIX_TENANT", def.Tenant)
-	t.Setenv("EMPORIX_CLIENT_ID", def.ClientID)
-	t.Setenv("EMPORIX_API_URL", hs.URL)
-	t.Setenv("EMPORIX_IMPORT_LOCK_DIR", t.TempDir())
+	serveTenant(t, srv, h)
 	ctx, cancel := context.WithCancel(context.Background())
 	rep := filepath.Join(t.TempDir(), "r.csv")
 	done := make(chan int)
@@ -311,7 +295,7 @@ func TestShutdownIsBounded(t *testing.T) {
 func TestSignalDuringConnectionCheck(t *testing.T) {
 	srv := emulator.New(emulator.Config{})
 	started := make(chan struct{}, 1)
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serveTenant(t, srv, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Path, "/customers") {
 			started <- struct{}{}
 			<-r.Context().Done()
@@ -319,13 +303,6 @@ func TestSignalDuringConnectionCheck(t *testing.T) {
 		}
 		srv.ServeHTTP(w, r)
 	}))
-	t.Cleanup(hs.Close)
-	def := srv.Config()
-	t.Setenv("EMPORIX_CLIENT_SECRET", def.ClientSecret)
-	t.Setenv("EMPORIX_TENANT", def.Tenant)
-	t.Setenv("EMPORIX_CLIENT_ID", def.ClientID)
-	t.Setenv("EMPORIX_API_URL", hs.URL)
-	t.Setenv("EMPORIX_IMPORT_LOCK_DIR", t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-started; cancel() }()
 	rep := filepath.Join(t.TempDir(), "r.csv")
