@@ -213,10 +213,11 @@ type session struct {
 
 	read      atomic.Int64 // rows read from the input so far, for a --max-errors percentage
 	mu        sync.Mutex
-	bad       int            // failed + invalid rows, for --max-errors
-	printed   int            // problem lines printed to stderr
-	changes   map[string]int // writes per field over all customers, for the summary
-	addr      *addressInput  // the address file of a two-file run; nil = one file
+	bad       int              // failed + invalid rows, for --max-errors
+	printed   int              // problem lines printed to stderr
+	changes   map[string]int   // writes per field over all customers, for the summary
+	addr      *addressInput    // the address file of a two-file run; nil = one file
+	inputs    []*mapping.Index // indexed inputs, whose spooled rows closeInputs removes
 	abortWhy  string
 	abortOnce sync.Once
 	abort     chan struct{} // closed when --max-errors/--stop-on-error trips
@@ -231,6 +232,13 @@ type session struct {
 // (journal load included).
 func newSession(cfg Config, command string, started time.Time) *session {
 	return &session{cfg: cfg, command: command, started: started, abort: make(chan struct{}), out: newOutputs()}
+}
+
+// closeInputs removes the rows spooled by the first passes.
+func (s *session) closeInputs() {
+	for _, idx := range s.inputs {
+		_ = idx.Close()
+	}
 }
 
 // write records the results of one group and trips the error limit. A
@@ -379,6 +387,7 @@ func (s *session) prepare(ctx context.Context, m *mapping.Mapping) (*mapping.Ind
 	if err != nil {
 		return nil, err
 	}
+	s.inputs = append(s.inputs, plan)
 	rows := plan.Rows
 	ropts := []report.Option{report.WithSource(opts), report.WithErrorsSource(detected),
 		report.WithSecretColumns(m.SecretColumns(plan.Header))}

@@ -22,6 +22,7 @@ func Validate(ctx context.Context, cfg Config) (report.Summary, error) {
 		return report.Summary{}, err
 	}
 	s := newSession(cfg, "validate", started)
+	defer s.closeInputs()
 	plan, err := s.prepare(ctx, m)
 	if err != nil {
 		return report.Summary{}, err
@@ -97,6 +98,7 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		command = "import --dry-run"
 	}
 	s := newSession(cfg, command, started)
+	defer s.closeInputs()
 	var jr *journal
 	var blog *bulkLog
 	var sentBefore map[string]bool

@@ -45,7 +45,8 @@ func Show(ctx context.Context, cfg Config, n int, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := &session{cfg: cfg}
+	s := &session{cfg: cfg, inputs: []*mapping.Index{idx}}
+	defer s.closeInputs()
 	hasAddresses := len(m.Addresses) > 0
 	if cfg.AddressesFile != "" {
 		if _, err := s.prepareAddresses(ctx, m, idx.Rows); err != nil {

@@ -62,6 +62,7 @@ func (s *session) prepareAddresses(ctx context.Context, m *mapping.Mapping, cust
 	if err != nil {
 		return nil, err
 	}
+	s.inputs = append(s.inputs, idx)
 	s.addr = &addressInput{file: file, idx: idx, offset: customerRows}
 	return report.WithSecondInput(s.cfg.Input, file, "addresses", idx.Header, detected), nil
 }

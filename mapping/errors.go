@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -27,7 +26,3 @@ func (e *ConfigError) Error() string {
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
-
-// ErrInputChanged means the input file read differently in the second pass than
-// in the first (it was modified while the import ran).
-var ErrInputChanged = errors.New("input file changed while it was being read")

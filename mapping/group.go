@@ -13,15 +13,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/emporix-import/emporix-import/sheet"
+	"golang.org/x/sync/errgroup"
 )
 
-// Opener opens the input afresh. The input is read twice: once by Prepare to
-// index the groups, once by Index.Emit to map and emit them.
+// Opener opens the input. Prepare reads it once; Emit replays the rows kept
+// in a temporary spool, so a slow parse (XLSX) is paid once.
 type Opener func() (sheet.Reader, error)
 
 // Index is the result of the first pass over an input: the bound header and
 // where each customer group ends, enough to stream complete groups in the
-// second pass while holding only the rows of groups not yet complete.
+// second pass while holding only the rows of groups not yet complete. The
+// rows themselves wait in a spool on disk. Close removes it.
 type Index struct {
 	Input    string   // input file name, for messages
 	Header   []string // the input's header, as read
@@ -30,8 +32,8 @@ type Index struct {
 	Rows     int      // data rows
 	Groups   int      // customer groups; each row without a match key is a group of its own
 
-	open Opener
-	seed maphash.Seed
+	spool *sheet.Spool
+	seed  maphash.Seed
 	// last maps a group key's 64-bit hash to the Seq of the group's last row:
 	// ~12 bytes per customer plus map overhead, instead of the key strings.
 	last map[uint64]int32
@@ -60,28 +62,46 @@ func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index
 	if err != nil {
 		return nil, err
 	}
+	spool, err := sheet.NewSpool("", rd.Header())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", input, err)
+	}
 	p := &Index{
 		Input: input, Header: b.Header(), Binder: b, Unmapped: b.Unmapped(),
-		open: open, seed: maphash.MakeSeed(),
+		spool: spool, seed: maphash.MakeSeed(),
 		last: make(map[uint64]int32),
 	}
+	if err := p.index(ctx, rd, m); err != nil {
+		spool.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// index reads every row into the spool, counting rows and groups and noting
+// each group's last row and the pre-flight conflicts.
+func (p *Index) index(ctx context.Context, rd sheet.Reader, m *Mapping) error {
+	b, input := p.Binder, p.Input
 	others := make(map[uint64]identity)
 	reported := make(map[[2]uint64]bool)
 	for n := 0; ; n++ {
 		if n%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		r, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, inputError("read", input, err)
+			return inputError("read", input, err)
 		}
 		if r.Seq != p.Rows || r.Seq >= math.MaxInt32 {
-			return nil, fmt.Errorf("read %s: row %d: unexpected sequence number %d", input, r.Num, r.Seq)
+			return fmt.Errorf("read %s: row %d: unexpected sequence number %d", input, r.Num, r.Seq)
+		}
+		if err := p.spool.Add(r); err != nil {
+			return fmt.Errorf("%s: %w", input, err)
 		}
 		p.Rows++
 		key, other, ok := b.matchKey(r)
@@ -119,7 +139,6 @@ func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index
 		p.preflight[first.key] = append(p.preflight[first.key], msg)
 		p.preflight[kh] = append(p.preflight[kh], msg)
 	}
-	return p, nil
 }
 
 // inputError names the input in an error from opening or reading it, unless
@@ -133,81 +152,127 @@ func inputError(op, input string, err error) error {
 
 func (p *Index) hash(s string) uint64 { return maphash.String(p.seed, s) }
 
-// Emit reads the input a second time, maps every row and calls emit with each
-// group as soon as its last row has been read: rows in input order, customer
-// fields merged. Emission order is thus by a group's last row. An error from
-// emit, or ctx ending, stops the pass and is returned as is.
+// Close removes the spooled rows.
+func (p *Index) Close() error { return p.spool.Close() }
+
+// Emit replays the rows of the first pass, maps every row and calls emit with
+// each group as soon as its last row has been read: rows in input order,
+// customer fields merged. Emission order is thus by a group's last row. An
+// error from emit, or ctx ending, stops the pass and is returned as is.
+//
+// Mapping runs in a goroutine of its own, a batch of rows ahead of the
+// grouping and of emit (which writes the report or feeds the sync), so the
+// two halves of the work share the CPUs.
 func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
-	rd, err := p.open()
+	rd, err := p.spool.Replay()
 	if err != nil {
-		return inputError("open", p.Input, err)
+		return fmt.Errorf("%s: %w", p.Input, err)
 	}
 	defer rd.Close()
-	if h := rd.Header(); len(h) != len(p.Header) || !equalStrings(h, p.Header) {
-		return fmt.Errorf("%s: %w (header differs)", p.Input, ErrInputChanged)
+	eg, ectx := errgroup.WithContext(ctx)
+	batches := make(chan []mappedRow, 4)
+	eg.Go(func() error { return p.mapRows(ectx, rd, batches) })
+	eg.Go(func() error { return p.group(ectx, batches, emit) })
+	return eg.Wait()
+}
+
+// mappedRow is a replayed row, mapped, with its group key (ok=false: none).
+type mappedRow struct {
+	row *Row
+	seq int
+	key string
+	ok  bool
+}
+
+const mapBatch = 256
+
+// mapRows maps the replayed rows and sends them on in batches; it closes out
+// only after the last row, so a closed channel means every row was sent.
+func (p *Index) mapRows(ctx context.Context, rd sheet.Reader, out chan<- []mappedRow) error {
+	batch := make([]mappedRow, 0, mapBatch)
+	for {
+		r, err := rd.Next()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: %w", p.Input, err)
+		}
+		if err == nil {
+			key, _, ok := p.Binder.matchKey(r)
+			batch = append(batch, mappedRow{row: p.Binder.Map(r), seq: r.Seq, key: key, ok: ok})
+			if len(batch) < mapBatch {
+				continue
+			}
+		}
+		if len(batch) > 0 {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]mappedRow, 0, mapBatch)
+		}
+		if err != nil { // io.EOF
+			close(out)
+			return nil
+		}
 	}
-	b := p.Binder
+}
+
+// group collects the mapped rows into groups and emits each complete one.
+func (p *Index) group(ctx context.Context, in <-chan []mappedRow, emit func(*Group) error) error {
 	pending := make(map[uint64]*Group)
 	rows := 0
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
+		var batch []mappedRow
+		select {
+		case b, ok := <-in:
+			if !ok {
+				if rows != p.Rows || len(pending) > 0 {
+					return fmt.Errorf("%s: internal error: %d rows replayed, %d in the first pass", p.Input, rows, p.Rows)
+				}
+				return nil
+			}
+			batch = b
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		r, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return inputError("read", p.Input, err)
-		}
-		if r.Seq != rows || rows >= p.Rows {
-			return fmt.Errorf("%s: %w (row %d)", p.Input, ErrInputChanged, r.Num)
-		}
-		rows++
-		row := b.Map(r)
-		key, _, ok := b.matchKey(r)
-		if !ok {
-			if err := emit(&Group{Schema: b.schema, Rows: []*Row{row}, Customer: row.Customer}); err != nil {
+		for _, m := range batch {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			continue
-		}
-		kh := p.hash(key)
-		last, known := p.last[kh]
-		if !known {
-			return fmt.Errorf("%s: %w (row %d has a new key)", p.Input, ErrInputChanged, r.Num)
-		}
-		g := pending[kh]
-		if g == nil {
-			g = &Group{Schema: b.schema, Key: key}
-			pending[kh] = g
-		} else if g.Key != key {
-			// Two keys with one 64-bit hash: astronomically rare, but never merge them silently.
-			return fmt.Errorf("%s: internal hash collision between keys %q and %q", p.Input, g.Key, key)
-		}
-		g.Rows = append(g.Rows, row)
-		if r.Seq < int(last) {
-			continue
-		}
-		delete(pending, kh)
-		g.finish(p.preflight[kh])
-		if err := emit(g); err != nil {
-			return err
+			rows++
+			if err := p.add(pending, m, emit); err != nil {
+				return err
+			}
 		}
 	}
-	if rows != p.Rows || len(pending) > 0 {
-		return fmt.Errorf("%s: %w (%d rows, %d in the first pass)", p.Input, ErrInputChanged, rows, p.Rows)
-	}
-	return nil
 }
 
-func equalStrings(a, b []string) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
+// add puts a mapped row into its group and emits the group if the row is its last.
+func (p *Index) add(pending map[uint64]*Group, m mappedRow, emit func(*Group) error) error {
+	schema := p.Binder.schema
+	if !m.ok {
+		return emit(&Group{Schema: schema, Rows: []*Row{m.row}, Customer: m.row.Customer})
 	}
-	return true
+	kh := p.hash(m.key)
+	last, known := p.last[kh]
+	if !known {
+		return fmt.Errorf("%s: internal error: row %d has a key the first pass did not see", p.Input, m.row.Num)
+	}
+	g := pending[kh]
+	if g == nil {
+		g = &Group{Schema: schema, Key: m.key}
+		pending[kh] = g
+	} else if g.Key != m.key {
+		// Two keys with one 64-bit hash: astronomically rare, but never merge them silently.
+		return fmt.Errorf("%s: internal hash collision between keys %q and %q", p.Input, g.Key, m.key)
+	}
+	g.Rows = append(g.Rows, m.row)
+	if m.seq < int(last) {
+		return nil
+	}
+	delete(pending, kh)
+	g.finish(p.preflight[kh])
+	return emit(g)
 }
 
 // finish merges the rows' customer fields (first value wins) and records a
