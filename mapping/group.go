@@ -79,66 +79,133 @@ func Prepare(ctx context.Context, input string, open Opener, m *Mapping) (*Index
 }
 
 // index reads every row into the spool, counting rows and groups and noting
-// each group's last row and the pre-flight conflicts.
+// each group's last row and the pre-flight conflicts. The reader runs in a
+// goroutine of its own, a batch of rows ahead: parsing (CSV decoding, XLSX
+// XML) and indexing share the CPUs.
 func (p *Index) index(ctx context.Context, rd sheet.Reader, m *Mapping) error {
-	b, input := p.Binder, p.Input
-	others := make(map[uint64]identity)
-	reported := make(map[[2]uint64]bool)
-	for n := 0; ; n++ {
-		if n%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+	eg, ectx := errgroup.WithContext(ctx)
+	batches := make(chan []sheet.Row, 4)
+	eg.Go(func() error {
+		return batched(ectx, batches, func() (sheet.Row, error) {
+			r, err := rd.Next()
+			if err != nil && !errors.Is(err, io.EOF) {
+				err = inputError("read", p.Input, err)
+			}
+			return r, err
+		})
+	})
+	eg.Go(func() error {
+		ix := indexer{Index: p, m: m, others: make(map[uint64]identity), reported: make(map[[2]uint64]bool)}
+		return drain(ectx, batches, ix.note)
+	})
+	return eg.Wait()
+}
+
+// batched sends what next yields on out in batches, then closes out; next
+// returns io.EOF after the last item. On an error out stays open, so a closed
+// channel always means everything was sent.
+func batched[T any](ctx context.Context, out chan<- []T, next func() (T, error)) error {
+	batch := make([]T, 0, batchSize)
+	for {
+		v, err := next()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if err == nil {
+			if batch = append(batch, v); len(batch) < batchSize {
+				continue
 			}
 		}
-		r, err := rd.Next()
-		if errors.Is(err, io.EOF) {
+		if len(batch) > 0 {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]T, 0, batchSize)
+		}
+		if err != nil { // io.EOF
+			close(out)
 			return nil
 		}
-		if err != nil {
-			return inputError("read", input, err)
-		}
-		if r.Seq != p.Rows || r.Seq >= math.MaxInt32 {
-			return fmt.Errorf("read %s: row %d: unexpected sequence number %d", input, r.Num, r.Seq)
-		}
-		if err := p.spool.Add(r); err != nil {
-			return fmt.Errorf("%s: %w", input, err)
-		}
-		p.Rows++
-		key, other, ok := b.matchKey(r)
-		if !ok {
-			p.Groups++
-			continue
-		}
-		kh := p.hash(key)
-		if _, seen := p.last[kh]; !seen {
-			p.Groups++
-		}
-		p.last[kh] = int32(r.Seq)
-		if other == "" {
-			continue
-		}
-		oh := p.hash(other)
-		first, seen := others[oh]
-		if !seen {
-			others[oh] = identity{key: kh, num: int32(r.Num)}
-			continue
-		}
-		if first.key == kh || reported[[2]uint64{first.key, kh}] {
-			continue
-		}
-		reported[[2]uint64{first.key, kh}] = true
-		msg := fmt.Sprintf("rows %d and %d: contactEmail %s is used under two customer numbers",
-			first.num, r.Num, quote(other))
-		if m.Match == MatchContactEmail {
-			msg = fmt.Sprintf("rows %d and %d: customerNumber %s is used with two e-mail addresses",
-				first.num, r.Num, quote(other))
-		}
-		if p.preflight == nil {
-			p.preflight = make(map[uint64][]string)
-		}
-		p.preflight[first.key] = append(p.preflight[first.key], msg)
-		p.preflight[kh] = append(p.preflight[kh], msg)
 	}
+}
+
+// drain calls fn with every item received until in is closed.
+func drain[T any](ctx context.Context, in <-chan []T, fn func(T) error) error {
+	for {
+		select {
+		case batch, ok := <-in:
+			if !ok {
+				return nil
+			}
+			for _, v := range batch {
+				if err := fn(v); err != nil {
+					return err
+				}
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// batchSize is how many rows one goroutine hands to the next at a time.
+const batchSize = 256
+
+// indexer is the state of the first pass beyond the Index itself.
+type indexer struct {
+	*Index
+	m        *Mapping
+	others   map[uint64]identity // first row of each other identity
+	reported map[[2]uint64]bool  // conflicts already reported, by key pair
+}
+
+// note spools a row and indexes its keys.
+func (ix *indexer) note(r sheet.Row) error {
+	p := ix.Index
+	if r.Seq != p.Rows || r.Seq >= math.MaxInt32 {
+		return fmt.Errorf("read %s: row %d: unexpected sequence number %d", p.Input, r.Num, r.Seq)
+	}
+	if err := p.spool.Add(r); err != nil {
+		return fmt.Errorf("%s: %w", p.Input, err)
+	}
+	p.Rows++
+	key, other, ok := p.Binder.matchKey(r)
+	if !ok {
+		p.Groups++
+		return nil
+	}
+	kh := p.hash(key)
+	if _, seen := p.last[kh]; !seen {
+		p.Groups++
+	}
+	p.last[kh] = int32(r.Seq)
+	if other == "" {
+		return nil
+	}
+	oh := p.hash(other)
+	first, seen := ix.others[oh]
+	if !seen {
+		ix.others[oh] = identity{key: kh, num: int32(r.Num)}
+		return nil
+	}
+	if first.key == kh || ix.reported[[2]uint64{first.key, kh}] {
+		return nil
+	}
+	ix.reported[[2]uint64{first.key, kh}] = true
+	msg := fmt.Sprintf("rows %d and %d: contactEmail %s is used under two customer numbers",
+		first.num, r.Num, quote(other))
+	if ix.m.Match == MatchContactEmail {
+		msg = fmt.Sprintf("rows %d and %d: customerNumber %s is used with two e-mail addresses",
+			first.num, r.Num, quote(other))
+	}
+	if p.preflight == nil {
+		p.preflight = make(map[uint64][]string)
+	}
+	p.preflight[first.key] = append(p.preflight[first.key], msg)
+	p.preflight[kh] = append(p.preflight[kh], msg)
+	return nil
 }
 
 // inputError names the input in an error from opening or reading it, unless
@@ -171,8 +238,34 @@ func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 	defer rd.Close()
 	eg, ectx := errgroup.WithContext(ctx)
 	batches := make(chan []mappedRow, 4)
-	eg.Go(func() error { return p.mapRows(ectx, rd, batches) })
-	eg.Go(func() error { return p.group(ectx, batches, emit) })
+	eg.Go(func() error {
+		return batched(ectx, batches, func() (mappedRow, error) {
+			r, err := rd.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					err = fmt.Errorf("%s: %w", p.Input, err)
+				}
+				return mappedRow{}, err
+			}
+			key, _, ok := p.Binder.matchKey(r)
+			return mappedRow{row: p.Binder.Map(r), seq: r.Seq, key: key, ok: ok}, nil
+		})
+	})
+	eg.Go(func() error {
+		pending := make(map[uint64]*Group)
+		rows := 0
+		err := drain(ectx, batches, func(m mappedRow) error {
+			if err := ectx.Err(); err != nil {
+				return err
+			}
+			rows++
+			return p.add(pending, m, emit)
+		})
+		if err == nil && (rows != p.Rows || len(pending) > 0) {
+			err = fmt.Errorf("%s: internal error: %d rows replayed, %d in the first pass", p.Input, rows, p.Rows)
+		}
+		return err
+	})
 	return eg.Wait()
 }
 
@@ -182,69 +275,6 @@ type mappedRow struct {
 	seq int
 	key string
 	ok  bool
-}
-
-const mapBatch = 256
-
-// mapRows maps the replayed rows and sends them on in batches; it closes out
-// only after the last row, so a closed channel means every row was sent.
-func (p *Index) mapRows(ctx context.Context, rd sheet.Reader, out chan<- []mappedRow) error {
-	batch := make([]mappedRow, 0, mapBatch)
-	for {
-		r, err := rd.Next()
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("%s: %w", p.Input, err)
-		}
-		if err == nil {
-			key, _, ok := p.Binder.matchKey(r)
-			batch = append(batch, mappedRow{row: p.Binder.Map(r), seq: r.Seq, key: key, ok: ok})
-			if len(batch) < mapBatch {
-				continue
-			}
-		}
-		if len(batch) > 0 {
-			select {
-			case out <- batch:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			batch = make([]mappedRow, 0, mapBatch)
-		}
-		if err != nil { // io.EOF
-			close(out)
-			return nil
-		}
-	}
-}
-
-// group collects the mapped rows into groups and emits each complete one.
-func (p *Index) group(ctx context.Context, in <-chan []mappedRow, emit func(*Group) error) error {
-	pending := make(map[uint64]*Group)
-	rows := 0
-	for {
-		var batch []mappedRow
-		select {
-		case b, ok := <-in:
-			if !ok {
-				if rows != p.Rows || len(pending) > 0 {
-					return fmt.Errorf("%s: internal error: %d rows replayed, %d in the first pass", p.Input, rows, p.Rows)
-				}
-				return nil
-			}
-			batch = b
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		for _, m := range batch {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			rows++
-			if err := p.add(pending, m, emit); err != nil {
-				return err
-			}
-		}
-	}
 }
 
 // add puts a mapped row into its group and emits the group if the row is its last.
