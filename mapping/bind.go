@@ -324,8 +324,8 @@ func (b *Binder) eval(bf *boundField, cells []string) evaluated {
 }
 
 // convert runs a non-empty value through transforms, split (list fields),
-// values and validation. raw is the value before validation; an empty result
-// means no value.
+// values and validation. raw is the value before validation (empty for a
+// list); an empty result means no value.
 func (f *FieldSpec) convert(s string) (raw string, res result, err error) {
 	for _, t := range f.Transforms {
 		if s, err = t.apply(s); err != nil {
@@ -333,17 +333,7 @@ func (f *FieldSpec) convert(s string) (raw string, res result, err error) {
 		}
 	}
 	if f.isList() {
-		parts := []string{s}
-		if f.Split != "" {
-			parts = strings.Split(s, f.Split)
-		}
-		for _, p := range parts {
-			p = f.mapValue(strings.TrimSpace(p))
-			if p != "" && !(f.Def.Role == RoleTags && slices.Contains(res.list, p)) {
-				res.list = append(res.list, p)
-			}
-		}
-		return strings.Join(res.list, ","), res, nil
+		return "", f.convertList(s), nil
 	}
 	raw = f.mapValue(s)
 	if raw == "" || f.Def.Check == nil {
@@ -351,6 +341,33 @@ func (f *FieldSpec) convert(s string) (raw string, res result, err error) {
 	}
 	v, err := f.Def.Check(raw)
 	return raw, result{s: v}, err
+}
+
+// convertList splits a list value (when the field has split), maps and trims
+// each part and drops empty parts (and repeated tags). It leaves raw empty: no
+// match key is a list.
+func (f *FieldSpec) convertList(s string) (res result) {
+	n := 1
+	if f.Split != "" {
+		n += strings.Count(s, f.Split)
+	}
+	res.list = make([]string, 0, n) // one allocation: no split slice, no regrowth
+	for rest, more := s, true; more; {
+		var p string
+		if f.Split == "" {
+			p, more = rest, false
+		} else {
+			p, rest, more = strings.Cut(rest, f.Split)
+		}
+		p = f.mapValue(strings.TrimSpace(p))
+		if p != "" && !(f.Def.Role == RoleTags && slices.Contains(res.list, p)) {
+			res.list = append(res.list, p)
+		}
+	}
+	if len(res.list) == 0 {
+		res.list = nil
+	}
+	return res
 }
 
 // mapValue applies `values`: matched case-insensitively on the trimmed value;
@@ -370,7 +387,7 @@ func (f *FieldSpec) mapValue(s string) string {
 // values (a join that skipped an empty cell, a tag holding a separator, a zip
 // code unlike the country's) are listed in Row.Warnings the same way.
 func (b *Binder) Map(r sheet.Row) *Row {
-	m := rowMapper{b: b, row: &Row{Row: r, Customer: make(Fields, len(b.customer))}}
+	m := rowMapper{b: b, row: &Row{Row: r}}
 	if r.Err != nil {
 		m.row.Errors = append(m.row.Errors, fmt.Sprintf("row %d: %v", r.Num, r.Err))
 	}
@@ -442,17 +459,41 @@ func (v evaluated) value() (Value, bool) {
 	return Value{}, false
 }
 
+// fieldValue is one field of a row before it goes into Fields.
+type fieldValue struct {
+	field string
+	v     Value
+}
+
+// maxFields is how many field values a row collects on the stack before
+// making its map: enough for every field of the standard table.
+const maxFields = 48
+
+// fields makes the map of the collected values, sized to hold exactly them:
+// a map sized for every bound field would mostly be empty, and one of more
+// than 8 entries costs several allocations.
+func fields(vals []fieldValue) Fields {
+	out := make(Fields, len(vals))
+	for _, fv := range vals {
+		out[fv.field] = fv.v
+	}
+	return out
+}
+
 func (m *rowMapper) customer() {
 	b := m.b
 	keyFailed := false
+	var buf [maxFields]fieldValue
+	vals := buf[:0]
 	for i := range b.customer {
 		bf := &b.customer[i]
 		v, ok := m.value(bf)
 		keyFailed = keyFailed || (!ok && i == b.key)
 		if val, has := v.value(); ok && has {
-			m.row.Customer[bf.spec.Field] = val
+			vals = append(vals, fieldValue{bf.spec.Field, val})
 		}
 	}
+	m.row.Customer = fields(vals)
 	if _, ok := m.row.Customer[b.m.Match]; !ok && !keyFailed {
 		m.fail(&b.customer[b.key], "%s is required", b.m.Match)
 	}
@@ -463,6 +504,8 @@ func (m *rowMapper) address(block []boundField) {
 	present, nameFailed := false, false
 	warned := len(m.row.Warnings)
 	var nameField, zipField *boundField
+	var buf [maxFields]fieldValue
+	vals := buf[:0]
 	for i := range block {
 		bf := &block[i]
 		v, ok := m.value(bf)
@@ -480,12 +523,15 @@ func (m *rowMapper) address(block []boundField) {
 			a.Tags = val.List
 			m.checkTags(bf, a.Tags)
 		default:
-			setField(&a, len(block), bf.spec.Field, val)
+			vals = append(vals, fieldValue{bf.spec.Field, val})
 		}
 	}
 	if !present {
 		m.row.Warnings = m.row.Warnings[:warned]
 		return // only constants or defaults: no address in this row
+	}
+	if len(vals) > 0 {
+		a.Fields = fields(vals)
 	}
 	if _, ok := a.Fields[FieldContactName]; !ok && !nameFailed {
 		if nameField == nil {
@@ -517,13 +563,6 @@ func tagSeparator(t string) string {
 		return t[i : i+1]
 	}
 	return ""
-}
-
-func setField(a *Address, size int, field string, v Value) {
-	if a.Fields == nil {
-		a.Fields = make(Fields, size)
-	}
-	a.Fields[field] = v
 }
 
 // matchKey returns a row's group key (the match key, lower-cased for e-mail)

@@ -310,12 +310,13 @@ func (p *Index) add(pending map[uint64]*Group, m mappedRow, emit func(*Group) er
 func (g *Group) finish(preflight []string) {
 	g.Errors = append(g.Errors, preflight...)
 	g.checkDefaults()
-	if len(g.Rows) == 1 {
+	if g.firstRowHasAll() {
+		// Typical: later rows repeat the key (and maybe other fields) and add
+		// nothing; the merge is the first row's fields, shared as for one row.
 		g.Customer = g.Rows[0].Customer
 		return
 	}
 	g.Customer = make(Fields, len(g.Rows[0].Customer))
-	from := make(map[string]int, len(g.Rows[0].Customer))
 	for _, def := range g.Fields().Customer { // fixed order: deterministic messages
 		field := def.Name
 		for _, r := range g.Rows {
@@ -325,7 +326,7 @@ func (g *Group) finish(preflight []string) {
 			}
 			have, seen := g.Customer[field]
 			if !seen {
-				g.Customer[field], from[field] = v, r.Num
+				g.Customer[field] = v
 				continue
 			}
 			if !sameValue(def, have, v) {
@@ -334,26 +335,72 @@ func (g *Group) finish(preflight []string) {
 					a, b = redacted, redacted
 				}
 				g.Errors = append(g.Errors, fmt.Sprintf("rows %d and %d: conflicting %s %s vs %s",
-					from[field], r.Num, field, a, b))
+					g.firstWith(field), r.Num, field, a, b))
 			}
 		}
 	}
 }
 
+// firstRowHasAll reports whether every customer field of the later rows is
+// also in the first row, with the same value: then the merge is the first
+// row's fields and there is no conflict.
+func (g *Group) firstRowHasAll() bool {
+	first := g.Rows[0].Customer
+	for _, r := range g.Rows[1:] {
+		for field, v := range r.Customer {
+			have, ok := first[field]
+			if !ok {
+				return false
+			}
+			def := customerDef(g.Fields(), field)
+			if def == nil || !sameValue(def, have, v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// customerDef is the schema's customer field of that name, or nil.
+func customerDef(s *Schema, name string) *Field {
+	for _, f := range s.Customer {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// firstWith is the number of the first row that has the customer field.
+func (g *Group) firstWith(field string) int {
+	for _, r := range g.Rows {
+		if _, ok := r.Customer[field]; ok {
+			return r.Num
+		}
+	}
+	return 0
+}
+
 // checkDefaults refuses two different default addresses for one customer:
 // Emporix keeps one default, so every sync would flip it back and forth.
+// Content keys are built only once a second default address appears.
 func (g *Group) checkDefaults() {
-	first, firstRow := "", 0
+	var first *Address
+	firstKey, firstRow := "", 0
 	for _, r := range g.Rows {
-		for _, a := range r.Addresses {
+		for i := range r.Addresses {
+			a := &r.Addresses[i]
 			if v := a.Fields["isDefault"]; v.Clear || v.S != "true" {
 				continue
 			}
-			k := a.Key()
-			switch {
-			case firstRow == 0:
-				first, firstRow = k, r.Num
-			case k != first:
+			if first == nil {
+				first, firstRow = a, r.Num
+				continue
+			}
+			if firstKey == "" {
+				firstKey = first.Key()
+			}
+			if a.Key() != firstKey {
 				g.Errors = append(g.Errors, fmt.Sprintf("rows %d and %d: two different addresses have address.isDefault true", firstRow, r.Num))
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -514,4 +515,66 @@ func prepareAndEmit(ctx context.Context, file string, m *Mapping, emit func(*Gro
 		return nil, err
 	}
 	return p, p.Emit(ctx, emit)
+}
+
+// TestGroupMergeMatchesReference merges random groups and compares with the
+// plain merge (every field in schema order, first value wins, conflicts
+// naming the first row that had the field), which finish shortcuts when the
+// later rows add nothing.
+func TestGroupMergeMatchesReference(t *testing.T) {
+	schema := &Schema{Customer: []*Field{stdTable.Lookup("customerNumber", false),
+		stdTable.Lookup("contactEmail", false), stdTable.Lookup("company", false)}}
+	values := map[string][]Value{
+		"customerNumber": {{S: "K1"}},
+		"contactEmail":   {{S: "a@x.de"}, {S: "A@X.de"}, {S: "b@x.de"}, {Clear: true}},
+		"company":        {{S: "ACME"}, {S: "Acme"}, {Clear: true}},
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		g := &Group{Schema: schema, Key: "K1"}
+		for i := range 1 + rnd.IntN(4) {
+			r := &Row{Row: sheet.Row{Num: i + 2}, Customer: Fields{}}
+			for _, f := range schema.Customer {
+				if vs := values[f.Name]; rnd.IntN(3) > 0 {
+					r.Customer[f.Name] = vs[rnd.IntN(len(vs))]
+				}
+			}
+			g.Rows = append(g.Rows, r)
+		}
+		wantCustomer, wantErrors := referenceMerge(g)
+		g.finish(nil)
+		if !reflect.DeepEqual(g.Customer, wantCustomer) || !slices.Equal(g.Errors, wantErrors) {
+			t.Fatalf("rows %v:\n got %v %q\nwant %v %q", rowFields(g), g.Customer, g.Errors, wantCustomer, wantErrors)
+		}
+	}
+}
+
+func referenceMerge(g *Group) (Fields, []string) {
+	merged, from := Fields{}, map[string]int{}
+	var errs []string
+	for _, def := range g.Schema.Customer {
+		for _, r := range g.Rows {
+			v, ok := r.Customer[def.Name]
+			if !ok {
+				continue
+			}
+			have, seen := merged[def.Name]
+			switch {
+			case !seen:
+				merged[def.Name], from[def.Name] = v, r.Num
+			case !sameValue(def, have, v):
+				errs = append(errs, fmt.Sprintf("rows %d and %d: conflicting %s %s vs %s",
+					from[def.Name], r.Num, def.Name, showValue(have), showValue(v)))
+			}
+		}
+	}
+	return merged, errs
+}
+
+func rowFields(g *Group) []Fields {
+	var out []Fields
+	for _, r := range g.Rows {
+		out = append(out, r.Customer)
+	}
+	return out
 }

@@ -62,31 +62,54 @@ func validCurrency(s string) (string, error) {
 	return "", fmt.Errorf("invalid currency %s (want an ISO 4217 code such as EUR)", quote(s))
 }
 
-var languageRE = regexp.MustCompile(`^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?$`)
-
 // validLanguage accepts a language with an optional country, written de_DE,
 // de-DE or de, and returns it as Emporix writes it: de_DE or de.
 func validLanguage(s string) (string, error) {
 	bad := func() (string, error) {
 		return "", fmt.Errorf("invalid language %s (want e.g. de_DE or en)", quote(s))
 	}
-	m := languageRE.FindStringSubmatch(s)
-	if m == nil {
+	lang, reg, ok := splitLanguage(s)
+	if !ok {
 		return bad()
 	}
-	base, err := language.ParseBase(m[1])
+	base, err := language.ParseBase(lang)
 	if err != nil || base.String() == "und" || isPrivateUseLanguage(base.String()) {
 		return bad()
 	}
-	if m[2] == "" {
+	if reg == "" {
 		return base.String(), nil
 	}
-	region, err := language.ParseRegion(m[2])
+	region, err := language.ParseRegion(reg)
 	if err != nil || !region.IsCountry() {
 		return bad()
 	}
-	return base.String() + "_" + region.String(), nil
+	b, r := base.String(), region.String()
+	if len(s) == len(b)+1+len(r) && s[:len(b)] == b && s[len(b)] == '_' && s[len(b)+1:] == r {
+		return s, nil // already as Emporix writes it: no new string for every row
+	}
+	return b + "_" + r, nil
 }
+
+// splitLanguage matches ^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?$ without a
+// regexp (it runs on every row): a language of 2-3 letters, then optionally
+// - or _ and a region of 2 letters.
+func splitLanguage(s string) (lang, region string, ok bool) {
+	n := 0
+	for n < len(s) && n < 4 && asciiLetter(s[n]) {
+		n++
+	}
+	switch {
+	case n == len(s) && (n == 2 || n == 3):
+		return s, "", true
+	case n < 2 || n > 3 || s[n] != '-' && s[n] != '_' || len(s) != n+3:
+		return "", "", false
+	case asciiLetter(s[n+1]) && asciiLetter(s[n+2]):
+		return s[:n], s[n+1:], true
+	}
+	return "", "", false
+}
+
+func asciiLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // isPrivateUseLanguage reports ISO 639 private-use codes (qaa-qtz), which
 // x/text parses but which name no language.
