@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	stdunicode "unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -20,16 +21,18 @@ import (
 
 const utf8BOM = "\uFEFF"
 
-// csvSink streams one CSV file: csv.Writer → 64 KiB bufio → [encoder] → file.
+// csvSink streams one CSV file: rows → 64 KiB bufio → [encoder] → file. Rows
+// are written as encoding/csv.Writer writes them (see appendField), in a
+// reused line buffer: no per-cell string for a neutralised cell.
 type csvSink struct {
 	f      *os.File
 	enc    io.WriteCloser   // encoder, nil for UTF-8
 	cm     *charmap.Charmap // single-byte target: unencodable runes become '?'
 	buf    *bufio.Writer
-	cw     *csv.Writer
+	comma  rune
 	width  int  // number of source columns (neutralised only in the report)
 	report bool // report: neutralise every cell; errors file: only the appended ones
-	cells  []string
+	line   []byte
 }
 
 func checkCSVOptions(o sheet.Options) error {
@@ -74,7 +77,7 @@ func newCSVSink(path string, o sheet.Options, report bool, header []string) (*cs
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	s := &csvSink{f: f, report: report, width: len(header) - len(appendedCols(report))}
+	s := &csvSink{f: f, report: report, width: len(header) - len(appendedCols(report)), comma: ','}
 	s.cm, _ = enc.(*charmap.Charmap)
 	var out io.Writer = f
 	if enc != nil {
@@ -85,9 +88,8 @@ func newCSVSink(path string, o sheet.Options, report bool, header []string) (*cs
 	if enc == nil {
 		_, _ = s.buf.WriteString(utf8BOM)
 	}
-	s.cw = csv.NewWriter(s.buf) // reuses s.buf: it is already large enough
 	if o.Delimiter != 0 {
-		s.cw.Comma = o.Delimiter
+		s.comma = o.Delimiter
 	}
 	if err := s.writeRow(header, ""); err != nil {
 		_ = f.Close()
@@ -101,7 +103,7 @@ func newCSVSink(path string, o sheet.Options, report bool, header []string) (*cs
 func (s *csvSink) writeRaw(raw string, appended []string) error {
 	var tail strings.Builder
 	cw := csv.NewWriter(&tail)
-	cw.Comma = s.cw.Comma
+	cw.Comma = s.comma
 	cells := make([]string, len(appended))
 	for i, c := range appended {
 		cells[i] = sheet.Neutralise(c)
@@ -110,13 +112,9 @@ func (s *csvSink) writeRaw(raw string, appended []string) error {
 		return err
 	}
 	cw.Flush()
-	line := raw + string(s.cw.Comma) + tail.String()
+	line := raw + string(s.comma) + tail.String()
 	if s.cm != nil {
 		line = s.encodable(line)
-	}
-	s.cw.Flush()
-	if err := s.cw.Error(); err != nil {
-		return err
 	}
 	_, err := s.buf.WriteString(line)
 	return err
@@ -133,18 +131,72 @@ func appendedCols(report bool) []string {
 // only the appended cells, since its source cells must stay exactly as read to
 // re-import (they came from the user's own file, so they add no new risk).
 func (s *csvSink) writeRow(cells []string, _ Status) error {
-	row := s.cells[:0]
+	line := s.line[:0]
 	for i, c := range cells {
+		if i > 0 {
+			line = utf8.AppendRune(line, s.comma)
+		}
+		prefix := ""
 		if s.report || i >= s.width {
-			c = sheet.Neutralise(c)
+			if sheet.IsFormula(c) {
+				prefix = "'" // as sheet.Neutralise, written before the cell
+			}
 		}
 		if s.cm != nil {
-			c = s.encodable(c)
+			c, prefix = s.encodable(prefix+c), ""
 		}
-		row = append(row, c)
+		line = appendField(line, s.comma, prefix, c)
 	}
-	s.cells = row
-	return s.cw.Write(row)
+	s.line = append(line, '\n')
+	_, err := s.buf.Write(s.line)
+	return err
+}
+
+// appendField appends the field prefix+f exactly as encoding/csv.Writer (with
+// UseCRLF false) writes it: quoted when it is `\.`, holds a quote, CR, LF or
+// the delimiter, or starts with a space; inside quotes a quote is doubled and
+// all else is verbatim. prefix is "" or "'" (a neutralised formula).
+func appendField(line []byte, comma rune, prefix, f string) []byte {
+	if !fieldNeedsQuotes(comma, prefix, f) {
+		return append(append(line, prefix...), f...)
+	}
+	line = append(append(line, '"'), prefix...)
+	for {
+		i := strings.IndexByte(f, '"')
+		if i < 0 {
+			break
+		}
+		line = append(append(line, f[:i+1]...), '"')
+		f = f[i+1:]
+	}
+	return append(append(line, f...), '"')
+}
+
+// fieldNeedsQuotes is encoding/csv.Writer's rule for the field prefix+f.
+func fieldNeedsQuotes(comma rune, prefix, f string) bool {
+	switch {
+	case prefix == "" && f == "":
+		return false
+	case prefix == "" && f == `\.`:
+		return true
+	case strings.ContainsRune(prefix, comma):
+		return true
+	}
+	if comma < utf8.RuneSelf {
+		d := byte(comma)
+		for i := 0; i < len(f); i++ {
+			if c := f[i]; c == '"' || c == '\n' || c == '\r' || c == d {
+				return true
+			}
+		}
+	} else if strings.ContainsRune(f, comma) || strings.ContainsAny(f, "\"\r\n") {
+		return true
+	}
+	if prefix != "" {
+		return false // the apostrophe is no space
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return stdunicode.IsSpace(r)
 }
 
 // encodable replaces the runes the target charmap lacks with '?' (the x/text
@@ -164,8 +216,7 @@ func (s *csvSink) encodable(c string) string {
 }
 
 func (s *csvSink) close(Summary) error {
-	s.cw.Flush()
-	errs := []error{s.cw.Error()}
+	errs := []error{s.buf.Flush()}
 	if s.enc != nil {
 		errs = append(errs, s.enc.Close())
 	}

@@ -186,13 +186,17 @@ func (c *csvReader) read() (rec []string, pe *csv.ParseError, err error) {
 	startLine := c.lastLine + 1 + c.buf.blankLines
 	rec, err = c.cr.Read()
 	var start, end int
+	var malformed bool
+	if err != nil { // AsType rather than As(&pe): pe would move to the heap on every read
+		pe, malformed = errors.AsType[*csv.ParseError](err)
+	}
 	switch {
 	case err == nil:
 		first, _ := c.cr.FieldPos(0)
 		last, _ := c.cr.FieldPos(len(rec) - 1)
 		start, end = c.buf.lineAt(first), c.buf.lineAt(last)+strings.Count(rec[len(rec)-1], "\n")
 		c.buf.forget(last)
-	case errors.As(err, &pe):
+	case malformed:
 		raw := *pe
 		pe = &csv.ParseError{StartLine: c.buf.lineAt(raw.StartLine), Line: c.buf.lineAt(raw.Line), Column: raw.Column, Err: raw.Err}
 		c.buf.forget(raw.Line)

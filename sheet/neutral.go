@@ -9,10 +9,16 @@ const formulaStarts = "=+-@\t\r"
 
 // Neutralise defuses a spreadsheet formula by prefixing an apostrophe.
 func Neutralise(s string) string {
-	if s != "" && strings.IndexByte(formulaStarts, s[0]) >= 0 {
+	if IsFormula(s) {
 		return "'" + s
 	}
 	return s
+}
+
+// IsFormula reports whether Neutralise would prefix s: writers that stream
+// cells write the apostrophe themselves instead of building a new string.
+func IsFormula(s string) bool {
+	return s != "" && strings.IndexByte(formulaStarts, s[0]) >= 0
 }
 
 // Unneutralise undoes Neutralise; readers apply it to every cell, so a cell

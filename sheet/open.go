@@ -105,6 +105,9 @@ func shape(raw, header []string, rawWidth, maxCell int, problems []Problem) ([]s
 		}
 	}
 	for i, c := range cells {
+		if len(c) <= maxCell && plainCell(c) {
+			continue // the common case, in one pass over the cell
+		}
 		if len(c) > maxCell {
 			cut := maxCell
 			for cut > 0 && !utf8.RuneStart(c[cut]) {
@@ -139,6 +142,26 @@ func controlChar(s string) (int, rune) {
 		}
 	}
 	return -1, 0
+}
+
+// plainCell reports whether s is valid UTF-8 without a control character
+// (see controlChar; control characters are all ASCII).
+func plainCell(s string) bool {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 func extraText(extra []string) string {
