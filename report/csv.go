@@ -179,13 +179,13 @@ func fieldNeedsQuotes(comma rune, prefix, f string) bool {
 		return false
 	case prefix == "" && f == `\.`:
 		return true
-	case strings.ContainsRune(prefix, comma):
+	case prefix != "" && comma == '\'':
 		return true
 	}
 	if comma < utf8.RuneSelf {
 		d := byte(comma)
 		for i := 0; i < len(f); i++ {
-			if c := f[i]; c == '"' || c == '\n' || c == '\r' || c == d {
+			if c := f[i]; c == d || c <= '"' && (c == '"' || c == '\n' || c == '\r') {
 				return true
 			}
 		}
