@@ -387,7 +387,8 @@ func (f *FieldSpec) mapValue(s string) string {
 // values (a join that skipped an empty cell, a tag holding a separator, a zip
 // code unlike the country's) are listed in Row.Warnings the same way.
 func (b *Binder) Map(r sheet.Row) *Row {
-	m := rowMapper{b: b, row: &Row{Row: r}}
+	ra := &rowAlloc{row: Row{Row: r}}
+	m := rowMapper{b: b, row: &ra.row, spare: ra.addr[:0:1]}
 	if r.Err != nil {
 		m.row.Errors = append(m.row.Errors, fmt.Sprintf("row %d: %v", r.Num, r.Err))
 	}
@@ -403,10 +404,18 @@ func (b *Binder) Map(r sheet.Row) *Row {
 	return m.row
 }
 
+// rowAlloc is a Row with room for its first address: most rows have one,
+// and one allocation then holds both.
+type rowAlloc struct {
+	row  Row
+	addr [1]Address
+}
+
 // rowMapper maps one row: the customer fields, then each address block.
 type rowMapper struct {
-	b   *Binder
-	row *Row
+	b     *Binder
+	row   *Row
+	spare []Address // the rowAlloc's room for the first address
 }
 
 func (m *rowMapper) msg(bf *boundField, format string, args ...any) string {
@@ -543,6 +552,9 @@ func (m *rowMapper) address(block []boundField) {
 		if why := CheckZip(country.S, zip.S); why != "" {
 			m.warn(zipField, "%s", why)
 		}
+	}
+	if m.row.Addresses == nil {
+		m.row.Addresses = m.spare
 	}
 	m.row.Addresses = append(m.row.Addresses, a)
 }
