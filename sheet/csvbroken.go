@@ -339,6 +339,9 @@ func incompleteTail(b []byte) int {
 
 // firstInvalidUTF8 returns the offset of the first invalid UTF-8 sequence in b, or -1.
 func firstInvalidUTF8(b []byte) int {
+	if utf8.Valid(b) { // the common case; utf8.Valid takes ASCII 8 bytes at a time
+		return -1
+	}
 	for i := 0; i < len(b); {
 		if b[i] < utf8.RuneSelf {
 			i++
