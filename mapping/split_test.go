@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -303,4 +304,26 @@ func FuzzSplit(f *testing.F) {
 			t.Fatalf("%q: a number without a street", s)
 		}
 	})
+}
+
+// TestZipMatchMatchesRegexp: the formats matched without their regexp agree
+// with it on every digit string up to 5 long and on near misses.
+func TestZipMatchMatchesRegexp(t *testing.T) {
+	var corpus []string
+	for n, max := 1, 10; n <= 5; n, max = n+1, max*10 {
+		for i := range max {
+			corpus = append(corpus, fmt.Sprintf("%0*d", n, i))
+		}
+	}
+	corpus = append(corpus, "", "1234a", "a1234", "12 34", " 1234", "1234 ", "12345\n", "١٢٣٤", "１２３４", "01234-", "+1234", "-1234")
+	for country, f := range zipFormats {
+		if f.n == 0 {
+			continue
+		}
+		for _, s := range corpus {
+			if got, want := f.match(s), f.re.MatchString(s); got != want {
+				t.Errorf("%s: match(%q) = %v, the regexp says %v", country, s, got, want)
+			}
+		}
+	}
 }
