@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bojanz/currency"
@@ -62,9 +64,48 @@ func validCurrency(s string) (string, error) {
 	return "", fmt.Errorf("invalid currency %s (want an ISO 4217 code such as EUR)", quote(s))
 }
 
+// checked is a validator's verdict on one value.
+type checked struct {
+	v   string
+	err error
+}
+
+// memo caches a pure validator's verdicts for the first values it sees: a
+// file holds a handful of distinct languages, and parsing one costs far more
+// than the lookup. Safe for concurrent use; bounded, so a file of distinct
+// values costs a lookup per row and nothing more.
+type memo struct {
+	check validator
+	seen  sync.Map // string → checked
+	n     atomic.Int32
+}
+
+const memoSize = 256
+
+func (m *memo) get(s string) (string, error) {
+	if c, ok := m.seen.Load(s); ok {
+		c := c.(checked)
+		return c.v, c.err
+	}
+	v, err := m.check(s)
+	if m.n.Load() < memoSize {
+		m.n.Add(1)
+		key := strings.Clone(s) // s (and a v that is s) may pin a whole input record
+		if v == s {
+			v = key
+		}
+		m.seen.Store(key, checked{v, err})
+	}
+	return v, err
+}
+
+var languageMemo = &memo{check: parseLanguage}
+
 // validLanguage accepts a language with an optional country, written de_DE,
 // de-DE or de, and returns it as Emporix writes it: de_DE or de.
-func validLanguage(s string) (string, error) {
+func validLanguage(s string) (string, error) { return languageMemo.get(s) }
+
+func parseLanguage(s string) (string, error) {
 	bad := func() (string, error) {
 		return "", fmt.Errorf("invalid language %s (want e.g. de_DE or en)", quote(s))
 	}

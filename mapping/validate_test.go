@@ -45,3 +45,26 @@ func FuzzSplitLanguage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkSplitLanguage(t, s) })
 }
+
+// TestLanguageMemo: cached verdicts equal fresh ones, before and after the
+// cache is full.
+func TestLanguageMemo(t *testing.T) {
+	inputs := append([]string{"de_DE", "de-DE", "EN_us", "deu", "xx", "qaa", "de-XX", "deutsch"}, languageCorpus...)
+	for a := 'a'; a <= 'z'; a++ {
+		for b := 'a'; b <= 'z'; b++ {
+			inputs = append(inputs, string([]rune{a, b}), string([]rune{a, b, '_', 'D', 'E'}))
+		}
+	}
+	for range 2 {
+		for _, s := range inputs {
+			got, gotErr := validLanguage(s)
+			want, wantErr := parseLanguage(s)
+			if got != want || (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+				t.Fatalf("validLanguage(%q) = %q, %v; want %q, %v", s, got, gotErr, want, wantErr)
+			}
+		}
+	}
+	if n := languageMemo.n.Load(); n < memoSize || n > memoSize+1 {
+		t.Errorf("memo holds %d values, want about %d", n, memoSize)
+	}
+}
