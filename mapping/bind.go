@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emporix-import/emporix-import/sheet"
 )
@@ -243,11 +244,17 @@ func (b *Binder) Mapping() *Mapping { return b.m }
 // apostrophe is looked for before trimming (the report neutralises a leading
 // TAB or CR) and, for hand-edited cells, after it.
 func normalizeCell(s string) string {
+	if s == "" || plainEdge(s[0]) && s[0] != '\'' && plainEdge(s[len(s)-1]) {
+		return s // the common case: nothing to trim or undo
+	}
 	if u := sheet.Unneutralise(s); u != s {
 		return strings.TrimSpace(u)
 	}
 	return sheet.Unneutralise(strings.TrimSpace(s))
 }
+
+// plainEdge: an ASCII byte that is no space, so TrimSpace keeps it.
+func plainEdge(c byte) bool { return c > ' ' && c < utf8.RuneSelf }
 
 // cell returns the normalised text of the field's jth column with its
 // per-cell values applied; blank reports a cell that was empty as read.
@@ -571,8 +578,10 @@ func (m *rowMapper) checkTags(bf *boundField, tags []string) {
 // tagSeparator returns the list separator a tag contains, if any: the tags
 // endpoint takes a comma-separated list, and ; or | usually mean a missing split.
 func tagSeparator(t string) string {
-	if i := strings.IndexAny(t, ",;|"); i >= 0 {
-		return t[i : i+1]
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c == ',' || c == ';' || c == '|' {
+			return t[i : i+1]
+		}
 	}
 	return ""
 }

@@ -3,6 +3,8 @@ package mapping
 import (
 	"strings"
 	"testing"
+
+	"github.com/emporix-import/emporix-import/sheet"
 )
 
 func TestTransforms(t *testing.T) {
@@ -194,6 +196,25 @@ func TestNormalizeCell(t *testing.T) {
 	} {
 		if got := normalizeCell(in); got != want {
 			t.Errorf("normalizeCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestNormalizeCellShortcut: the shortcut for cells with nothing to trim or
+// undo agrees with the full rule for every byte at either end.
+func TestNormalizeCellShortcut(t *testing.T) {
+	full := func(s string) string {
+		if u := sheet.Unneutralise(s); u != s {
+			return strings.TrimSpace(u)
+		}
+		return sheet.Unneutralise(strings.TrimSpace(s))
+	}
+	for c := range 256 {
+		b := string([]byte{byte(c)})
+		for _, s := range []string{b, b + "x", "x" + b, b + "=1", b + "'=1" + b, "'" + b, b + "\u00a0", "\u3000" + b} {
+			if got, want := normalizeCell(s), full(s); got != want {
+				t.Errorf("normalizeCell(%q) = %q, want %q", s, got, want)
+			}
 		}
 	}
 }
