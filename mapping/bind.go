@@ -482,8 +482,9 @@ type fieldValue struct {
 }
 
 // maxFields is how many field values a row collects on the stack before
-// making its map: enough for every field of the standard table.
-const maxFields = 48
+// making its map: every field of the standard table and some mixins (more
+// spill to the heap).
+const maxFields = 32
 
 // fields makes the map of the collected values, sized to hold exactly them:
 // a map sized for every bound field would mostly be empty, and one of more
