@@ -70,7 +70,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/bench/
 
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
-FUZZ_TARGETS := sheet:FuzzCSV sheet:FuzzXLSX sheet:FuzzNeutralise sheet:FuzzSpoolRow mapping:FuzzLoad mapping:FuzzMapRow mapping:FuzzEmail mapping:FuzzContentKey emporix:FuzzDecodeError emulator:FuzzParseQuery emulator:FuzzImportItem
+FUZZ_TARGETS := sheet:FuzzCSV sheet:FuzzXLSX sheet:FuzzNeutralise sheet:FuzzSpoolRow sheet:FuzzPlainCell report:FuzzWriteRow mapping:FuzzLoad mapping:FuzzMapRow mapping:FuzzEmail mapping:FuzzSplitLanguage mapping:FuzzContentKey emporix:FuzzDecodeError emulator:FuzzParseQuery emulator:FuzzImportItem
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
