@@ -22,8 +22,18 @@ type Tenant struct {
 
 // NewTenant starts an emulator with cfg; Close stops it.
 func NewTenant(cfg emulator.Config) *Tenant {
+	return newTenantWith(cfg, nil)
+}
+
+// newTenantWith is NewTenant with the emulator's handler wrapped (nil = not),
+// for diagnostics that watch every request.
+func newTenantWith(cfg emulator.Config, wrap func(http.Handler) http.Handler) *Tenant {
 	t := &Tenant{Server: emulator.New(cfg)}
-	t.hs = httptest.NewUnstartedServer(t.Server)
+	var h http.Handler = t.Server
+	if wrap != nil {
+		h = wrap(h)
+	}
+	t.hs = httptest.NewUnstartedServer(h)
 	t.hs.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			t.conns.Add(1)
