@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,12 +55,16 @@ func BenchmarkLatencyTimeline(b *testing.B) {
 		tr := &reqTracer{}
 		ten := newTenantWith(emulator.Config{Latency: e2eLatency}, func(h http.Handler) http.Handler { tr.next = h; return tr })
 		tr.zero = time.Now()
+		cpu0 := cpuTime()
 		r, err := ten.Import(context.Background(), in, ImportOptions{Concurrency: conc, Dir: b.TempDir()})
+		cpu := cpuTime() - cpu0
 		ten.Close()
 		if err != nil {
 			b.Fatal(err)
 		}
 		fmt.Fprint(os.Stdout, timeline(tr.spans, r, conc))
+		fmt.Fprintf(os.Stdout, "  process CPU %v = %.0f µs per request (client and emulator)\n", cpu.Round(time.Millisecond),
+			float64(cpu.Microseconds())/float64(r.Client.Requests))
 	}
 }
 
@@ -129,4 +134,13 @@ func pathShape(p string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// cpuTime is the process's user plus system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
