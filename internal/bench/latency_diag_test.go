@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -55,16 +56,16 @@ func BenchmarkLatencyTimeline(b *testing.B) {
 		tr := &reqTracer{}
 		ten := newTenantWith(emulator.Config{Latency: e2eLatency}, func(h http.Handler) http.Handler { tr.next = h; return tr })
 		tr.zero = time.Now()
-		cpu0 := cpuTime()
+		cpu0, m0 := cpuTime(), mallocs()
 		r, err := ten.Import(context.Background(), in, ImportOptions{Concurrency: conc, Dir: b.TempDir()})
-		cpu := cpuTime() - cpu0
+		cpu, allocs := cpuTime()-cpu0, mallocs()-m0
 		ten.Close()
 		if err != nil {
 			b.Fatal(err)
 		}
 		fmt.Fprint(os.Stdout, timeline(tr.spans, r, conc))
-		fmt.Fprintf(os.Stdout, "  process CPU %v = %.0f µs per request (client and emulator)\n", cpu.Round(time.Millisecond),
-			float64(cpu.Microseconds())/float64(r.Client.Requests))
+		fmt.Fprintf(os.Stdout, "  process CPU %v = %.0f µs per request, %.0f allocs per request (client and emulator)\n",
+			cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(r.Client.Requests), float64(allocs)/float64(r.Client.Requests))
 	}
 }
 
@@ -143,4 +144,10 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
 }
