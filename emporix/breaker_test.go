@@ -1,7 +1,9 @@
 package emporix
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,5 +113,33 @@ func TestNewNeverEchoesCredentials(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("New(%q) = %v", u, err)
 		}
+	}
+}
+
+// The HTTP client's Timeout bounds each attempt, answer body included: a
+// server that sends its headers and then stalls costs one timeout per
+// attempt, retried (a GET) as a timeout, not taken for the caller cancelling.
+func TestAttemptTimeoutCoversTheBody(t *testing.T) {
+	ta := newTestAPI(t, func(w http.ResponseWriter, r *http.Request, _ string, _ int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"id":`)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	c := ta.client(func(c *Config) {
+		c.HTTPClient = &http.Client{Timeout: 30 * time.Millisecond}
+		c.MaxRetries = 2
+		c.BreakerFailures = -1
+	})
+	_, err := c.GetCustomer(ctxT(t), "C1")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "client timeout of 30ms") {
+		t.Fatalf("err = %v, want the attempt timeout", err)
+	}
+	if n := ta.apiCalls.Load(); n != 3 {
+		t.Errorf("server saw %d requests, want 3 (two retries)", n)
+	}
+	if ctxT(t).Err() != nil {
+		t.Error("the caller's context ended")
 	}
 }

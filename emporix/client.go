@@ -89,6 +89,7 @@ type Client struct {
 	prefix     string // base + /customer/<tenant>
 	tenant     string
 	http       *http.Client
+	timeout    time.Duration // bounds one attempt, answer read included; 0 = none
 	log        *slog.Logger
 	maxRetries int
 	retryInit  time.Duration
@@ -195,11 +196,15 @@ func New(cfg Config) (*Client, error) {
 		Scopes:       cfg.Scopes,
 		AuthStyle:    oauth2.AuthStyleInParams,
 	}, &http.Client{Transport: next, Timeout: base.Timeout, CheckRedirect: noRedirect})
+	// The timeout is each attempt's context deadline (see attempt), not
+	// http.Client.Timeout: with a wrapping RoundTripper that would cost two
+	// goroutines, a timer and a channel per request (net/http's legacy
+	// cancellation), measurable at thousands of requests per second.
+	c.timeout = base.Timeout
 	c.http = &http.Client{
 		Transport: &authTransport{tokens: tokens, stats: &c.stats, limiter: cfg.Limiter, next: &meteredTransport{
 			next: next, limiter: cfg.Limiter, stats: &c.stats, retryAfter: c.retryAfter,
 		}},
-		Timeout: base.Timeout,
 		// A redirect would carry the bearer token to wherever it points.
 		CheckRedirect: noRedirect,
 	}
@@ -294,7 +299,15 @@ func (c *Client) attempt(ctx context.Context, k *call, n int, maybeApplied *bool
 	if k.body != nil {
 		body = bytes.NewReader(k.body) // sets GetBody, so auth renewal can replay it
 	}
-	req, err := http.NewRequestWithContext(ctx, k.method, u, body)
+	// The attempt's own deadline; ctx stays the caller's, so that an
+	// attempt timing out is a timeout (retryable), not the caller cancelling.
+	actx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeoutCause(ctx, c.timeout, &attemptTimeoutError{c.timeout})
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(actx, k.method, u, body)
 	if err != nil {
 		return nil, permanent(fmt.Errorf("%s %s: %w", k.method, k.path, err))
 	}
@@ -355,6 +368,17 @@ func (c *Client) attempt(ctx context.Context, k *call, n int, maybeApplied *bool
 	}
 	return nil, permanent(ae)
 }
+
+// attemptTimeoutError is the cause of an attempt that outlived the client's
+// timeout. Like http.Client.Timeout's error it is a timeout and matches
+// context.DeadlineExceeded.
+type attemptTimeoutError struct{ d time.Duration }
+
+func (e *attemptTimeoutError) Error() string {
+	return fmt.Sprintf("context deadline exceeded (no complete answer within the client timeout of %s)", e.d)
+}
+func (e *attemptTimeoutError) Timeout() bool        { return true }
+func (e *attemptTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // retryLater classifies a retryable answer by its Retry-After: waited for
 // (capped at RetryAfterMax) up to RetryAfterGiveUp; beyond that, retrying
