@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -30,11 +31,13 @@ type bulkLog struct {
 	synced int64 // records known durable; guarded by syncMu
 }
 
-// bulkRecord is one line: keys about to be created, or keys whose create
-// found the customer already there (existed).
+// bulkRecord is one line: keys about to be created, keys whose create
+// found the customer already there (existed), or keys logged ahead of their
+// create that the run did not send after all (withdrawn).
 type bulkRecord struct {
-	Keys    []string `json:"keys,omitempty"`
-	Existed []string `json:"existed,omitempty"`
+	Keys      []string `json:"keys,omitempty"`
+	Existed   []string `json:"existed,omitempty"`
+	Withdrawn []string `json:"withdrawn,omitempty"`
 }
 
 // bulkLogPath is the companion of a journal file: x.jsonl → x.bulk.jsonl.
@@ -100,7 +103,7 @@ func readBulkLog(path string) (sent map[string]bool, good int64, err error) {
 		for _, k := range r.Keys {
 			sent[k] = true
 		}
-		for _, k := range r.Existed {
+		for _, k := range slices.Concat(r.Existed, r.Withdrawn) {
 			delete(sent, k)
 		}
 	}
@@ -116,9 +119,21 @@ func (l *bulkLog) record(batch []*bulkItem) error {
 	return l.append(r)
 }
 
-// intend makes one customer's create durable before it is sent.
-func (l *bulkLog) intend(key string) error {
-	return l.append(bulkRecord{Keys: []string{key}})
+// intend makes the creates of keys durable before they are sent: one
+// record and one fsync for all of them.
+func (l *bulkLog) intend(keys ...string) error {
+	return l.append(bulkRecord{Keys: keys})
+}
+
+// withdraw records that the creates of keys, logged ahead, were not sent. It
+// does not wait for an fsync: until the record is durable, the keys count as
+// sent, as they would after a kill between an intent and its create.
+func (l *bulkLog) withdraw(key string) error {
+	if l == nil {
+		return nil
+	}
+	_, err := l.write(bulkRecord{Withdrawn: []string{key}})
+	return err
 }
 
 // existed makes durable that a create found its customer already there.
@@ -132,25 +147,31 @@ func (l *bulkLog) append(r bulkRecord) error {
 	if l == nil {
 		return nil
 	}
+	seq, err := l.write(r)
+	if err != nil {
+		return err
+	}
+	return l.syncTo(seq)
+}
+
+// write writes one record and returns its sequence number.
+func (l *bulkLog) write(r bulkRecord) (int64, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return 0, fmt.Errorf("journal: %w", err)
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.f == nil {
 		if err := l.open(); err != nil {
-			l.mu.Unlock()
-			return err
+			return 0, err
 		}
 	}
 	if _, err := l.f.Write(append(b, '\n')); err != nil {
-		l.mu.Unlock()
-		return fmt.Errorf("journal: %w", err)
+		return 0, fmt.Errorf("journal: %w", err)
 	}
 	l.written++
-	seq := l.written
-	l.mu.Unlock()
-	return l.syncTo(seq)
+	return l.written, nil
 }
 
 // syncTo returns once record seq is durable: done already by an fsync that

@@ -60,3 +60,33 @@ func TestBulkLogNilIsNoOp(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Keys logged together are one record; a withdrawn key (logged ahead, never
+// sent) no longer counts as sent after a reopen.
+func TestBulkLogWithdrawn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.bulk.jsonl")
+	l, _, err := openBulkLog(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.intend("A", "B", "C"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.withdraw("B"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.close(); err != nil {
+		t.Fatal(err)
+	}
+	_, sent, err := openBulkLog(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(sent)); !slices.Equal(got, []string{"A", "C"}) {
+		t.Errorf("sent after reopen = %v, want [A C]", got)
+	}
+	var nilLog *bulkLog
+	if err := nilLog.withdraw("K"); err != nil {
+		t.Errorf("withdraw without a log: %v", err)
+	}
+}

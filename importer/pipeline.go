@@ -214,15 +214,57 @@ func (p *pipeline) stopReason() string {
 func (p *pipeline) lookupLoop() error {
 	for b := range p.batches {
 		found := p.sy.lookup(p.work, b)
-		for _, g := range b {
-			j := job{g: g}
-			j.cur, j.known = found(g)
+		jobs := make([]job, len(b))
+		for i, g := range b {
+			jobs[i].g = g
+			jobs[i].cur, jobs[i].known = found(g)
+		}
+		p.logCreates(jobs)
+		for _, j := range jobs {
 			if !handOver(p, p.jobs, j) {
-				p.skip(g)
+				p.unsent(j)
 			}
 		}
 	}
 	return nil
+}
+
+// logCreates makes durable, with one record and one fsync for the batch, the
+// creates its lookup makes certain (the customer is missing), so that the
+// workers do not each wait for an fsync before their POST. Customers with an
+// account are created in bulk batches, which are logged on their own. A
+// failure leaves each create to log itself (and fail on the error).
+func (p *pipeline) logCreates(jobs []job) {
+	if p.sy.intents == nil || p.cfg.Mode == ModeUpdateOnly || p.stopReason() != "" {
+		return
+	}
+	var keys []string
+	for _, j := range jobs {
+		if j.known && j.cur == nil && importAccount(j.g.Customer) == nil {
+			keys = append(keys, j.g.Key)
+		}
+	}
+	if len(keys) == 0 || p.sy.intents.intend(keys...) != nil {
+		return
+	}
+	for i, j := range jobs {
+		jobs[i].logged = j.known && j.cur == nil && importAccount(j.g.Customer) == nil
+	}
+}
+
+// unsent reports a job that is not sent to a worker, withdrawing its logged create.
+func (p *pipeline) unsent(j job) {
+	p.withdraw(j)
+	p.skip(j.g)
+}
+
+// withdraw records that a job's create, logged ahead, is not sent. An error
+// is left alone: the key then counts as sent, as after a kill between an
+// intent and its POST (a --resume adopts the customer only if it exists).
+func (p *pipeline) withdraw(j job) {
+	if j.logged {
+		_ = p.sy.intents.withdraw(j.g.Key)
+	}
 }
 
 // syncLoop syncs jobs until the feed ends; only a fatal error stops it early.
@@ -238,10 +280,13 @@ func (p *pipeline) syncLoop() error {
 func (p *pipeline) syncOne(j job) error {
 	if p.s.out.failed() {
 		// Issue no write once an output is broken.
-		p.skip(j.g)
+		p.unsent(j)
 		return nil
 	}
 	plan, out := p.sy.begin(p.work, j)
+	if plan == nil || !plan.Create {
+		p.withdraw(j)
+	}
 	if plan != nil && plan.Create {
 		if acct := importAccount(j.g.Customer); acct != nil {
 			p.bulk.add(&bulkItem{g: j.g, plan: plan, out: out, acct: acct})
@@ -249,7 +294,7 @@ func (p *pipeline) syncOne(j job) error {
 		}
 	}
 	if plan != nil {
-		p.sy.finish(p.work, j.g, plan, out)
+		p.sy.finish(p.work, j.g, plan, out, j.logged)
 	}
 	return p.complete(j.g, out)
 }

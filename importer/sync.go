@@ -121,6 +121,8 @@ type job struct {
 	g     *mapping.Group
 	cur   *emporix.Customer // current state (nil = missing) when known
 	known bool
+	// logged: its create is in the batch log already (see logCreates).
+	logged bool
 }
 
 // lookupBatch is how many customers one list request looks up.
@@ -214,11 +216,12 @@ func (s *syncer) begin(ctx context.Context, j job) (*Plan, *Outcome) {
 	return plan, out
 }
 
-// finish creates the customer (when the plan says so) and applies the rest.
-func (s *syncer) finish(ctx context.Context, g *mapping.Group, plan *Plan, out *Outcome) {
+// finish creates the customer (when the plan says so) and applies the rest;
+// logged: the create is in the batch log already.
+func (s *syncer) finish(ctx context.Context, g *mapping.Group, plan *Plan, out *Outcome, logged bool) {
 	if plan.Create {
 		var err error
-		if plan, err = s.create(ctx, g, plan, out); err != nil {
+		if plan, err = s.create(ctx, g, plan, out, logged); err != nil {
 			out.Err = err
 			return
 		}
@@ -303,13 +306,13 @@ func (s *syncer) findByEmail(ctx context.Context, email string) (*emporix.Custom
 // customer turns out to exist, the returned plan is the update path against
 // it; if the lookup finds our own create (its answer was lost), the customer
 // counts as created.
-func (s *syncer) create(ctx context.Context, g *mapping.Group, plan *Plan, out *Outcome) (*Plan, error) {
+func (s *syncer) create(ctx context.Context, g *mapping.Group, plan *Plan, out *Outcome, logged bool) (*Plan, error) {
 	if s.dryRun {
 		out.Created = true
 		out.record(Write{Changes: []string{changeCreate}})
 		return plan, nil
 	}
-	if s.intents != nil {
+	if s.intents != nil && !logged {
 		// Durable before the request: a --resume after a kill knows that
 		// the customer, if it exists, is this run's create.
 		if err := s.intents.intend(g.Key); err != nil {
