@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/emporix-import/emporix-import/emporix"
 	"github.com/emporix-import/emporix-import/emulator"
 	"github.com/emporix-import/emporix-import/importer"
 )
@@ -96,4 +98,35 @@ func readBatchLog(t *testing.T, dir string) (records int, sent map[string]bool) 
 		}
 	}
 	return records, sent
+}
+
+// The connection check runs while the input is read, yet its verdict comes
+// first: refused credentials fail the run (not the input's own problem, here
+// no data rows), and neither a journal nor a report is left behind.
+func TestRefusedCredentialsComeBeforeTheInput(t *testing.T) {
+	srv := emulator.New(emulator.Config{})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c := srv.Config()
+	client, err := emporix.New(emporix.Config{BaseURL: hs.URL, Tenant: c.Tenant, ClientID: c.ClientID,
+		ClientSecret: c.ClientSecret + "-wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	input := filepath.Join(dir, "empty.csv")
+	if err := os.WriteFile(input, []byte("customerNumber,contactEmail\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := importer.Config{Input: input, Report: filepath.Join(dir, "r", "report.csv"), Quiet: true,
+		Client: client, JournalDir: filepath.Join(dir, "journal")}
+	_, err = importer.Import(context.Background(), cfg)
+	if ae, ok := errors.AsType[*emporix.AuthError](err); !ok || !strings.HasPrefix(err.Error(), "connection check: ") {
+		t.Fatalf("err = %v (%v), want the refused credentials", err, ae)
+	}
+	for _, p := range []string{cfg.Report, cfg.JournalDir} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left behind (%v)", p, err)
+		}
+	}
 }

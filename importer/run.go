@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/emporix-import/emporix-import/emporix"
@@ -89,10 +90,12 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		cfg.RetryInitial = emporix.DefaultRetryInitial
 	}
 	// Prove the credentials and the read scope before any row is touched: a
-	// refused token is a fatal error with nothing written.
-	if err := preflight(ctx, cfg.Client); err != nil {
-		return report.Summary{}, err
-	}
+	// refused token is a fatal error with nothing written. The check runs
+	// while the input's first pass does; the journal is opened and the report
+	// created only after it passed, and its error comes before the input's.
+	pre := make(chan error, 1)
+	go func() { pre <- preflight(ctx, cfg.Client) }()
+	preErr := sync.OnceValue(func() error { return <-pre })
 	command := "import"
 	if cfg.DryRun {
 		command = "import --dry-run"
@@ -102,19 +105,24 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 	var jr *journal
 	var blog *bulkLog
 	var sentBefore map[string]bool
-	if !cfg.DryRun {
-		if jr, err = openJournal(s.journalOpts()); err != nil {
-			return report.Summary{}, err
+	defer func() { jr.close(); blog.close() }()
+	s.check = func(ctx context.Context, plan *mapping.Index) error {
+		if err := preErr(); err != nil {
+			return err
 		}
-		defer jr.close()
-		if blog, sentBefore, err = openBulkLog(bulkLogPath(jr.path), cfg.Resume); err != nil {
-			return report.Summary{}, err
+		if !cfg.DryRun {
+			var jerr error
+			if jr, blog, sentBefore, jerr = s.openJournals(); jerr != nil {
+				return jerr
+			}
 		}
-		defer blog.close()
+		return checkPasswords(ctx, cfg, m, plan)
 	}
-	s.check = func(ctx context.Context, plan *mapping.Index) error { return checkPasswords(ctx, cfg, m, plan) }
 	plan, err := s.prepare(ctx, m)
 	if err != nil {
+		if perr := preErr(); perr != nil {
+			return report.Summary{}, perr
+		}
 		return report.Summary{}, err
 	}
 	sy := newSyncer(cfg, m)
@@ -140,6 +148,21 @@ func Import(ctx context.Context, cfg Config) (report.Summary, error) {
 		fmt.Fprintf(cfg.Stderr, "dry run: %d address deletions planned (--max-deletes %d)\n", sy.deletes.total(), cfg.MaxDeletes)
 	}
 	return s.finish(sum, runErr)
+}
+
+// openJournals opens the journal and, beside it, the batch log of creates
+// (with the keys an interrupted run sent, under --resume).
+func (s *session) openJournals() (*journal, *bulkLog, map[string]bool, error) {
+	jr, err := openJournal(s.journalOpts())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	blog, sent, err := openBulkLog(bulkLogPath(jr.path), s.cfg.Resume)
+	if err != nil {
+		jr.close()
+		return nil, nil, nil, err
+	}
+	return jr, blog, sent, nil
 }
 
 // journalOpts: the journal lives beside the reports (reports/.journal by
