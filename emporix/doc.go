@@ -157,5 +157,20 @@ func fromDoc(doc map[string]any, v any, known map[string]bool, extra *map[string
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("emporix: decode body: %w", err)
 	}
-	return extraOf(b, known, extra, nil)
+	// The unmodelled members come from doc itself: parsing b again would
+	// cost as much as the decode (the sync builds a body per create).
+	for k, val := range doc {
+		if known[k] {
+			continue
+		}
+		raw, err := json.Marshal(val)
+		if err != nil {
+			return fmt.Errorf("emporix: encode body: %w", err)
+		}
+		if *extra == nil {
+			*extra = map[string]json.RawMessage{}
+		}
+		(*extra)[k] = raw
+	}
+	return nil
 }
