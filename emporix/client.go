@@ -85,11 +85,15 @@ type Config struct {
 // Client talks to the Emporix Customer Service of one tenant. It is safe for
 // concurrent use.
 type Client struct {
-	base       string // BaseURL without trailing slash
-	prefix     string // base + /customer/<tenant>
-	tenant     string
-	http       *http.Client
-	timeout    time.Duration // bounds one attempt, answer read included; 0 = none
+	base   string // BaseURL without trailing slash
+	prefix string // base + /customer/<tenant>
+	tenant string
+	http   *http.Client
+	// timeout bounds one attempt, answer read included (0 = none). It is the
+	// attempt's context deadline, not http.Client.Timeout: around our
+	// RoundTripper that costs two goroutines, a timer and a channel per
+	// request (net/http's legacy cancellation).
+	timeout    time.Duration
 	log        *slog.Logger
 	maxRetries int
 	retryInit  time.Duration
@@ -196,10 +200,6 @@ func New(cfg Config) (*Client, error) {
 		Scopes:       cfg.Scopes,
 		AuthStyle:    oauth2.AuthStyleInParams,
 	}, &http.Client{Transport: next, Timeout: base.Timeout, CheckRedirect: noRedirect})
-	// The timeout is each attempt's context deadline (see attempt), not
-	// http.Client.Timeout: with a wrapping RoundTripper that would cost two
-	// goroutines, a timer and a channel per request (net/http's legacy
-	// cancellation), measurable at thousands of requests per second.
 	c.timeout = base.Timeout
 	c.http = &http.Client{
 		Transport: &authTransport{tokens: tokens, stats: &c.stats, limiter: cfg.Limiter, next: &meteredTransport{
