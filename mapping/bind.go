@@ -394,6 +394,18 @@ func (f *FieldSpec) mapValue(s string) string {
 // values (a join that skipped an empty cell, a tag holding a separator, a zip
 // code unlike the country's) are listed in Row.Warnings the same way.
 func (b *Binder) Map(r sheet.Row) *Row {
+	return b.mapRow(r).row
+}
+
+// mapKeyed maps a row and returns its group key as matchKey does, from the
+// evaluation the mapping made anyway.
+func (b *Binder) mapKeyed(r sheet.Row) (row *Row, key string, ok bool) {
+	m := b.mapRow(r)
+	key, ok = b.groupKey(m.key)
+	return m.row, key, ok
+}
+
+func (b *Binder) mapRow(r sheet.Row) *rowMapper {
 	ra := &rowAlloc{row: Row{Row: r}}
 	m := rowMapper{b: b, row: &ra.row, spare: ra.addr[:0:1]}
 	if r.Err != nil {
@@ -408,7 +420,7 @@ func (b *Binder) Map(r sheet.Row) *Row {
 	for _, block := range b.addresses {
 		m.address(block)
 	}
-	return m.row
+	return &m
 }
 
 // rowAlloc is a Row with room for its first address: most rows have one,
@@ -423,6 +435,7 @@ type rowMapper struct {
 	b     *Binder
 	row   *Row
 	spare []Address // the rowAlloc's room for the first address
+	key   evaluated // the match key field, as evaluated
 }
 
 func (m *rowMapper) msg(bf *boundField, format string, args ...any) string {
@@ -505,7 +518,9 @@ func (m *rowMapper) customer() {
 	for i := range b.customer {
 		bf := &b.customer[i]
 		v, ok := m.value(bf)
-		keyFailed = keyFailed || (!ok && i == b.key)
+		if i == b.key {
+			m.key, keyFailed = v, !ok
+		}
 		if val, has := v.value(); ok && has {
 			vals = append(vals, fieldValue{bf.spec.Field, val})
 		}
@@ -587,17 +602,23 @@ func tagSeparator(t string) string {
 	return ""
 }
 
+// groupKey is the group key of an evaluated match key field.
+func (b *Binder) groupKey(v evaluated) (string, bool) {
+	if v.clear || v.raw == "" {
+		return "", false
+	}
+	if b.m.Match == MatchContactEmail {
+		return strings.ToLower(v.raw), true
+	}
+	return v.raw, true
+}
+
 // matchKey returns a row's group key (the match key, lower-cased for e-mail)
 // and its other identity (e-mail lower-cased, or customer number), evaluating
 // only those two fields. ok=false: the row has no usable match key.
 func (b *Binder) matchKey(r sheet.Row) (key, other string, ok bool) {
-	v := b.eval(&b.customer[b.key], r.Cells)
-	if v.clear || v.raw == "" {
+	if key, ok = b.groupKey(b.eval(&b.customer[b.key], r.Cells)); !ok {
 		return "", "", false
-	}
-	key = v.raw
-	if b.m.Match == MatchContactEmail {
-		key = strings.ToLower(key)
 	}
 	if b.secondary >= 0 {
 		if s := b.eval(&b.customer[b.secondary], r.Cells); !s.clear && s.err == nil && s.raw != "" {

@@ -410,7 +410,11 @@ func FuzzMapRow(f *testing.F) {
 		for i := range cells {
 			cells[i] = in[i%len(in)]
 		}
-		r := b.Map(sheet.Row{Num: 2, Cells: cells[:len(c1)%(n+1)]})
+		sr := sheet.Row{Num: 2, Cells: cells[:len(c1)%(n+1)]}
+		r, key, ok := b.mapKeyed(sr)
+		if wkey, _, wok := b.matchKey(sr); key != wkey || ok != wok {
+			t.Fatalf("mapKeyed key %q %v, matchKey %q %v", key, ok, wkey, wok)
+		}
 		for _, e := range r.Errors {
 			if !strings.HasPrefix(e, "row 2") {
 				t.Fatalf("error without row: %q", e)

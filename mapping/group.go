@@ -247,8 +247,8 @@ func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 				}
 				return mappedRow{}, err
 			}
-			key, _, ok := p.Binder.matchKey(r)
-			return mappedRow{row: p.Binder.Map(r), seq: r.Seq, key: key, ok: ok}, nil
+			row, key, ok := p.Binder.mapKeyed(r)
+			return mappedRow{row: row, seq: r.Seq, key: key, ok: ok}, nil
 		})
 	})
 	eg.Go(func() error {
