@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"unicode"
@@ -107,6 +108,9 @@ func (p *Index) index(ctx context.Context, rd sheet.Reader, m *Mapping) error {
 func batched[T any](ctx context.Context, out chan<- []T, next func() (T, error)) error {
 	batch := make([]T, 0, batchSize)
 	for {
+		if len(batch) == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		v, err := next()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
@@ -227,46 +231,126 @@ func (p *Index) Close() error { return p.spool.Close() }
 // customer fields merged. Emission order is thus by a group's last row. An
 // error from emit, or ctx ending, stops the pass and is returned as is.
 //
-// Mapping runs in a goroutine of its own, a batch of rows ahead of the
-// grouping and of emit (which writes the report or feeds the sync), so the
-// two halves of the work share the CPUs.
+// Mapping is most of the work: batches of replayed rows are mapped by one
+// goroutine per CPU while the grouping and emit (which writes the report or
+// feeds the sync) take the mapped batches in input order.
 func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 	rd, err := p.spool.Replay()
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.Input, err)
 	}
 	defer rd.Close()
+	workers := runtime.GOMAXPROCS(0)
 	eg, ectx := errgroup.WithContext(ctx)
-	batches := make(chan []mappedRow, 4)
+	jobs := make(chan mapJob, workers)
+	order := make(chan chan []mappedRow, 2*workers)
 	eg.Go(func() error {
-		return batched(ectx, batches, func() (mappedRow, error) {
-			r, err := rd.Next()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					err = fmt.Errorf("%s: %w", p.Input, err)
-				}
-				return mappedRow{}, err
+		defer close(jobs)
+		for {
+			res, err := p.replayBatch(ectx, rd, jobs)
+			if errors.Is(err, io.EOF) {
+				close(order) // only after the last batch: closed means complete
+				return nil
 			}
-			row, key, ok := p.Binder.mapKeyed(r)
-			return mappedRow{row: row, seq: r.Seq, key: key, ok: ok}, nil
-		})
+			if err != nil {
+				return err
+			}
+			select {
+			case order <- res:
+			case <-ectx.Done():
+				return ectx.Err()
+			}
+		}
 	})
-	eg.Go(func() error {
-		pending := make(map[uint64]*Group)
-		rows := 0
-		err := drain(ectx, batches, func(m mappedRow) error {
-			if err := ectx.Err(); err != nil {
+	for range workers {
+		eg.Go(func() error {
+			for j := range jobs {
+				j.out <- p.mapBatch(j.rows)
+			}
+			return nil
+		})
+	}
+	eg.Go(func() error { return p.groupBatches(ectx, order, emit) })
+	return eg.Wait()
+}
+
+// groupBatches takes the mapped batches in input order and emits each group
+// as soon as it is complete.
+func (p *Index) groupBatches(ctx context.Context, order <-chan chan []mappedRow, emit func(*Group) error) error {
+	pending := make(map[uint64]*Group)
+	rows := 0
+	for {
+		var batch []mappedRow
+		select {
+		case res, ok := <-order:
+			if !ok {
+				if rows != p.Rows || len(pending) > 0 {
+					return fmt.Errorf("%s: internal error: %d rows replayed, %d in the first pass", p.Input, rows, p.Rows)
+				}
+				return nil
+			}
+			select {
+			case batch = <-res:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		for _, m := range batch {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
 			rows++
-			return p.add(pending, m, emit)
-		})
-		if err == nil && (rows != p.Rows || len(pending) > 0) {
-			err = fmt.Errorf("%s: internal error: %d rows replayed, %d in the first pass", p.Input, rows, p.Rows)
+			if err := p.add(pending, m, emit); err != nil {
+				return err
+			}
 		}
-		return err
-	})
-	return eg.Wait()
+	}
+}
+
+// mapJob is a batch of replayed rows to map; the mapped batch goes to out.
+type mapJob struct {
+	rows []sheet.Row
+	out  chan []mappedRow
+}
+
+// replayBatch reads the next batch of rows from the spool and hands it to a
+// mapper; the returned channel will carry the mapped batch. io.EOF: no rows left.
+func (p *Index) replayBatch(ctx context.Context, rd sheet.Reader, jobs chan<- mapJob) (chan []mappedRow, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows := make([]sheet.Row, 0, batchSize)
+	for len(rows) < batchSize {
+		r, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Input, err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		return nil, io.EOF
+	}
+	j := mapJob{rows: rows, out: make(chan []mappedRow, 1)}
+	select {
+	case jobs <- j:
+		return j.out, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *Index) mapBatch(rows []sheet.Row) []mappedRow {
+	out := make([]mappedRow, len(rows))
+	for i, r := range rows {
+		row, key, ok := p.Binder.mapKeyed(r)
+		out[i] = mappedRow{row: row, seq: r.Seq, key: key, ok: ok}
+	}
+	return out
 }
 
 // mappedRow is a replayed row, mapped, with its group key (ok=false: none).

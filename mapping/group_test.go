@@ -324,6 +324,45 @@ func TestEmitReplaysTheFirstPass(t *testing.T) {
 	}
 }
 
+// TestEmitInOrderWithParallelMapping: with rows mapped by several goroutines,
+// every row is emitted once, in its group in input order, each group when its
+// last row is read, and mapped as Map maps it alone.
+func TestEmitInOrderWithParallelMapping(t *testing.T) {
+	const rows, customers = 5000, 1700
+	open := func() (sheet.Reader, error) { return &genReader{n: rows, customers: customers}, nil }
+	p, err := Prepare(context.Background(), "gen", open, Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	seen := make([]bool, rows)
+	lastEmitted := -1
+	err = p.Emit(context.Background(), func(g *Group) error {
+		for i, r := range g.Rows {
+			if seen[r.Seq] || i > 0 && r.Seq <= g.Rows[i-1].Seq {
+				return fmt.Errorf("row %d emitted twice or out of order in %q", r.Seq, g.Key)
+			}
+			seen[r.Seq] = true
+			want := p.Binder.Map(r.Row)
+			if !reflect.DeepEqual(r.Customer, want.Customer) || !reflect.DeepEqual(r.Addresses, want.Addresses) {
+				return fmt.Errorf("row %d mapped as %+v, want %+v", r.Seq, r, want)
+			}
+		}
+		last := g.Rows[len(g.Rows)-1].Seq
+		if last <= lastEmitted || last+customers < rows { // customer last%customers has a row after last
+			return fmt.Errorf("group %q (last row %d) emitted after row %d, or before its last row", g.Key, last, lastEmitted)
+		}
+		lastEmitted = last
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.Index(seen, false); i >= 0 {
+		t.Errorf("row %d never emitted", i)
+	}
+}
+
 // TestRunCSV goes through the real sheet reader.
 func TestRunCSV(t *testing.T) {
 	dir := t.TempDir()
