@@ -40,7 +40,7 @@ func (c *cellProblems) count() error {
 // writes the repaired XML; dirty says whether a repair was needed. Without
 // out the scan stops at the first repair needed.
 type xmlScanner struct {
-	in      *bufio.Reader
+	in      *sliceReader
 	out     io.Writer // nil = check only
 	lim     Limits
 	sstMode bool
@@ -48,22 +48,36 @@ type xmlScanner struct {
 	dirty   bool
 
 	row, col  int
-	cellType  string
+	shared    bool // the current cell's value is a shared-string index (t="s")
 	inCell    bool
-	elem      string // innermost text-bearing element: v, t or f
-	cellText  int    // text bytes of the current cell (or shared string)
-	rowText   int    // text bytes of the current row
-	rowFull   bool   // rowText passed MaxRecord
-	si        int    // shared string index
-	skipDepth int    // > 0 while dropping an element
-	drop      bool   // the start tag being handled is dropped
-	text      []byte
+	elem      byte // innermost text-bearing element: 'v', 't' or 'f'; 0 outside them
+	cellText  int  // text bytes of the current cell (or shared string)
+	rowText   int  // text bytes of the current row
+	rowFull   bool // rowText passed MaxRecord
+	si        int  // shared string index
+	skipDepth int  // > 0 while dropping an element
+	drop      bool // the start tag being handled is dropped
+	// Buffers reused from token to token, so that a clean sheet costs no
+	// allocation per cell: text or tags longer than the reader's buffer, and
+	// text with escaped entity references.
+	text, tag, esc []byte
 }
 
+// scanBufSize is the read buffer: tags and text nodes that fit in it are
+// handled in place, without a copy.
+const scanBufSize = 64 << 10
+
 func scanXML(in io.Reader, out io.Writer, lim Limits, sstMode bool, probs *cellProblems) (dirty bool, err error) {
-	s := &xmlScanner{in: bufio.NewReaderSize(in, 64<<10), out: out, lim: lim, sstMode: sstMode, probs: probs, si: -1}
+	return newXMLScanner(in, out, lim, sstMode, probs, scanBufSize).run()
+}
+
+func newXMLScanner(in io.Reader, out io.Writer, lim Limits, sstMode bool, probs *cellProblems, bufSize int) *xmlScanner {
+	return &xmlScanner{in: newSliceReader(in, bufSize), out: out, lim: lim, sstMode: sstMode, probs: probs, si: -1}
+}
+
+func (s *xmlScanner) run() (dirty bool, err error) {
 	for {
-		if s.dirty && out == nil {
+		if s.dirty && s.out == nil {
 			return true, nil // a check only needs to know; the repair pass finds everything
 		}
 		eof, err := s.readText()
@@ -72,6 +86,12 @@ func scanXML(in io.Reader, out io.Writer, lim Limits, sstMode bool, probs *cellP
 		}
 		if eof {
 			return s.dirty, nil
+		}
+		if ok, err := s.shortTag(); ok || err != nil {
+			if err != nil {
+				return s.dirty, err
+			}
+			continue
 		}
 		tag, err := s.readTag()
 		if err != nil {
@@ -91,14 +111,38 @@ func (s *xmlScanner) write(b []byte) error {
 	return err
 }
 
+var lt = []byte{'<'}
+
+// writeTag writes a tag read without its '<'.
+func (s *xmlScanner) writeTag(b []byte) error {
+	if s.out == nil {
+		return nil
+	}
+	if err := s.write(lt); err != nil {
+		return err
+	}
+	return s.write(b)
+}
+
 // readText consumes text up to the next '<' (consumed too), keeping at most
 // the bytes the context allows.
 func (s *xmlScanner) readText() (eof bool, err error) {
+	if s.in.skip('<') {
+		return false, nil // no text between two tags, the common case
+	}
 	keep := s.textLimit()
+	chunk, rerr := s.in.ReadSlice('<')
+	if rerr == nil {
+		// The whole text node lies in the reader's buffer: use it in place.
+		end := len(chunk) - 1
+		if s.skipDepth > 0 {
+			return false, nil
+		}
+		return false, s.emitText(chunk[:min(end, max(keep, 0))], end)
+	}
 	s.text = s.text[:0]
 	total := 0
 	for {
-		chunk, rerr := s.in.ReadSlice('<')
 		end := len(chunk)
 		if rerr == nil {
 			end--
@@ -109,13 +153,14 @@ func (s *xmlScanner) readText() (eof bool, err error) {
 		}
 		switch {
 		case rerr == bufio.ErrBufferFull:
+			chunk, rerr = s.in.ReadSlice('<')
 			continue
 		case rerr == io.EOF:
-			return true, s.emitText(total)
+			return true, s.emitText(s.text, total)
 		case rerr != nil:
 			return false, fmt.Errorf("%w: %v", ErrCorrupt, rerr)
 		}
-		return false, s.emitText(total)
+		return false, s.emitText(s.text, total)
 	}
 }
 
@@ -131,14 +176,14 @@ func (s *xmlScanner) textLimit() int {
 }
 
 func (s *xmlScanner) valueContext() bool {
-	return (s.inCell || s.sstMode) && (s.elem == "v" || s.elem == "t")
+	return (s.inCell || s.sstMode) && (s.elem == 'v' || s.elem == 't')
 }
 
-func (s *xmlScanner) emitText(total int) error {
+// emitText handles a text node of total bytes of which kept were kept.
+func (s *xmlScanner) emitText(kept []byte, total int) error {
 	if s.skipDepth > 0 || total == 0 {
 		return nil
 	}
-	kept := s.text
 	if total > len(kept) {
 		s.dirty = true
 		kept = safeCut(kept)
@@ -183,16 +228,26 @@ func safeCut(b []byte) []byte {
 	return b
 }
 
-var xmlEntities = []string{"lt", "gt", "amp", "quot", "apos"}
-
 // checkEntities escapes entity references XML does not predefine (excelize
 // would turn the cell empty or stop reading) and records a row problem.
+// Text whose references are all allowed is returned as it is.
 func (s *xmlScanner) checkEntities(b []byte) ([]byte, error) {
-	if bytes.IndexByte(b, '&') < 0 {
+	i := bytes.IndexByte(b, '&')
+	for i >= 0 {
+		if _, ok := entityAt(b[i+1:]); !ok {
+			break
+		}
+		next := bytes.IndexByte(b[i+1:], '&')
+		if next < 0 {
+			return b, nil
+		}
+		i += 1 + next
+	}
+	if i < 0 {
 		return b, nil
 	}
-	var out []byte
-	for i := 0; i < len(b); i++ {
+	out := append(s.esc[:0], b[:i]...)
+	for ; i < len(b); i++ {
 		if b[i] != '&' {
 			out = append(out, b[i])
 			continue
@@ -208,41 +263,91 @@ func (s *xmlScanner) checkEntities(b []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+	s.esc = out
 	return out, nil
 }
 
 // entityAt reads the entity name after '&' and reports whether it is one of
 // XML's own or a character reference.
-func entityAt(b []byte) (string, bool) {
+func entityAt(b []byte) ([]byte, bool) {
 	end := bytes.IndexByte(b[:min(len(b), 32)], ';')
 	if end < 0 {
-		return string(b[:min(len(b), 10)]), false
+		return b[:min(len(b), 10)], false
 	}
-	name := string(b[:end])
+	name := b[:end]
 	if len(name) > 1 && name[0] == '#' {
-		var err error
 		if name[1] == 'x' || name[1] == 'X' {
-			_, err = strconv.ParseUint(name[2:], 16, 32)
-		} else {
-			_, err = strconv.ParseUint(name[1:], 10, 32)
+			return name, isUint32(name[2:], 16)
 		}
-		return name, err == nil
+		return name, isUint32(name[1:], 10)
 	}
-	for _, e := range xmlEntities {
-		if name == e {
-			return name, true
-		}
+	switch string(name) {
+	case "lt", "gt", "amp", "quot", "apos":
+		return name, true
 	}
 	return name, false
 }
 
+// isUint32 reports whether strconv.ParseUint(string(b), base, 32) would
+// succeed (base 10 or 16: digits only, no sign, no underscores).
+func isUint32(b []byte, base uint64) bool {
+	if len(b) == 0 {
+		return false
+	}
+	var n uint64
+	for _, c := range b {
+		var d uint64
+		switch {
+		case c >= '0' && c <= '9':
+			d = uint64(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = uint64(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = uint64(c-'A') + 10
+		default:
+			return false
+		}
+		if n = n*base + d; n > 1<<32-1 {
+			return false
+		}
+	}
+	return true
+}
+
+// atoi is strconv.Atoi without converting b to a string: an optional sign,
+// then decimal digits.
+func atoi(b []byte) (int, bool) {
+	if len(b) >= 19 { // may overflow: let strconv decide (rare)
+		n, err := strconv.Atoi(string(b))
+		return n, err == nil
+	}
+	neg := len(b) > 0 && b[0] == '-'
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
 // noteValue checks a shared-string reference against the defective strings.
 func (s *xmlScanner) noteValue(v []byte) error {
-	if s.sstMode || s.elem != "v" || s.cellType != "s" {
+	if s.sstMode || s.elem != 'v' || !s.shared || len(s.probs.sst) == 0 {
 		return nil
 	}
-	idx, err := strconv.Atoi(string(bytes.TrimSpace(v)))
-	if err != nil {
+	idx, ok := atoi(bytes.TrimSpace(v))
+	if !ok {
 		return nil
 	}
 	if p, ok := s.probs.sst[idx]; ok {
