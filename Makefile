@@ -66,11 +66,11 @@ demo: build
 # (BenchmarkGoals: issue 16's goals, each against its baseline in the same
 # round, median of 3). Runs in about 10 minutes on 2 idle cores; see BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench 'CSVRead|XLSXRead|MapRow|Prepare|Emit|WriteCSV' -benchmem -benchtime 1x ./sheet/ ./mapping/ ./report/
+	$(GO) test -run '^$$' -bench 'CSVRead|XLSXRead|ScanXML$$|MapRow|Prepare|Emit|WriteCSV' -benchmem -benchtime 1x ./sheet/ ./mapping/ ./report/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/bench/
 
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
-FUZZ_TARGETS := sheet:FuzzCSV sheet:FuzzXLSX sheet:FuzzNeutralise sheet:FuzzSpoolRow sheet:FuzzPlainCell report:FuzzWriteRow mapping:FuzzLoad mapping:FuzzMapRow mapping:FuzzEmail mapping:FuzzSplitLanguage mapping:FuzzContentKey emporix:FuzzDecodeError emulator:FuzzParseQuery emulator:FuzzImportItem
+FUZZ_TARGETS := sheet:FuzzCSV sheet:FuzzXLSX sheet:FuzzScanXMLDiff sheet:FuzzAtoi sheet:FuzzNeutralise sheet:FuzzSpoolRow sheet:FuzzPlainCell report:FuzzWriteRow mapping:FuzzLoad mapping:FuzzMapRow mapping:FuzzEmail mapping:FuzzSplitLanguage mapping:FuzzContentKey emporix:FuzzDecodeError emulator:FuzzParseQuery emulator:FuzzImportItem
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
