@@ -20,8 +20,8 @@ import (
 // reqSpan is one request as the server saw it: when its handler began and
 // ended, relative to the tracer's zero.
 type reqSpan struct {
-	method, path string
-	start, end   time.Duration
+	method, path, conn string
+	start, end         time.Duration
 }
 
 // reqTracer wraps the emulator's handler and records every request's span.
@@ -37,7 +37,7 @@ func (t *reqTracer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.next.ServeHTTP(w, r)
 	end := time.Now()
 	t.mu.Lock()
-	t.spans = append(t.spans, reqSpan{r.Method, r.URL.Path, start.Sub(t.zero), end.Sub(t.zero)})
+	t.spans = append(t.spans, reqSpan{r.Method, r.URL.Path, r.RemoteAddr, start.Sub(t.zero), end.Sub(t.zero)})
 	t.mu.Unlock()
 }
 
@@ -123,6 +123,7 @@ func timeline(spans []reqSpan, r Run, conc int) string {
 	if n > 0 {
 		fmt.Fprintf(&sb, "  server-side time beyond the latency: mean %v over %d requests\n", (excess / time.Duration(n)).Round(time.Microsecond), n)
 	}
+	sb.WriteString(turnaround(spans))
 	return sb.String()
 }
 
@@ -150,4 +151,30 @@ func mallocs() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.Mallocs
+}
+
+// turnaround: on one connection, the time from the server finishing a
+// request to it starting the next one, when that is under the latency (the
+// same worker's next request: the client's time between two requests plus
+// the loopback both ways).
+func turnaround(spans []reqSpan) string {
+	last := map[string]time.Duration{}
+	var gaps []time.Duration
+	for _, s := range spans { // sorted by start
+		if end, ok := last[s.conn]; ok && s.start-end < e2eLatency {
+			gaps = append(gaps, s.start-end)
+		}
+		last[s.conn] = s.end
+	}
+	if len(gaps) == 0 {
+		return ""
+	}
+	slices.Sort(gaps)
+	var sum time.Duration
+	for _, g := range gaps {
+		sum += g
+	}
+	return fmt.Sprintf("  client turnaround between requests on one connection: median %v, mean %v, p90 %v (%d gaps)\n",
+		gaps[len(gaps)/2].Round(time.Microsecond), (sum / time.Duration(len(gaps))).Round(time.Microsecond),
+		gaps[len(gaps)*9/10].Round(time.Microsecond), len(gaps))
 }
