@@ -125,9 +125,9 @@ func (l *bulkLog) intend(keys ...string) error {
 	return l.append(bulkRecord{Keys: keys})
 }
 
-// withdraw records that the creates of keys, logged ahead, were not sent. It
-// does not wait for an fsync: until the record is durable, the keys count as
-// sent, as they would after a kill between an intent and its create.
+// withdraw records that the create of key, logged ahead, was not sent. It
+// does not wait for an fsync: until the record is durable, the key counts as
+// sent, as it would after a kill between an intent and its create.
 func (l *bulkLog) withdraw(key string) error {
 	if l == nil {
 		return nil
