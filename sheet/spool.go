@@ -27,6 +27,7 @@ type Spool struct {
 	rows    int
 	size    int64
 	scratch []byte
+	prefix  [binary.MaxVarintLen64]byte
 }
 
 // NewSpool creates an empty spool in dir ("" = the system's temporary
@@ -53,8 +54,7 @@ func (s *Spool) Rows() int { return s.rows }
 // Add appends a row.
 func (s *Spool) Add(r Row) error {
 	b := appendRowRecord(s.scratch[:0], r)
-	var n [binary.MaxVarintLen64]byte
-	if _, err := s.w.Write(binary.AppendUvarint(n[:0], uint64(len(b)))); err != nil {
+	if _, err := s.w.Write(binary.AppendUvarint(s.prefix[:0], uint64(len(b)))); err != nil {
 		return spoolError(err)
 	}
 	if _, err := s.w.Write(b); err != nil {
@@ -243,30 +243,74 @@ func (d *decoder) str() string {
 	return v
 }
 
+var errMalformed = errors.New("malformed record")
+
 func (d *decoder) fail() {
 	if d.err == nil {
-		d.err = errors.New("malformed record")
+		d.err = errMalformed
 	}
 	d.s = ""
 }
 
 func decodeRow(s string) (Row, error) {
-	d := &decoder{s: s}
-	r := Row{Num: d.uint()}
-	n := d.uint()
-	if n > len(d.s) { // every cell takes at least one byte
-		return Row{}, errors.New("malformed record")
+	num, i := uvarintAt(s, 0)
+	n, i := uvarintAt(s, i)
+	if i < 0 || n > len(s)-i { // every cell takes at least one byte
+		return Row{}, errMalformed
 	}
-	r.Cells = make([]string, n)
-	for i := range r.Cells {
-		r.Cells[i] = d.str()
+	r := Row{Num: num, Cells: make([]string, n)}
+	for k := range r.Cells {
+		r.Cells[k], i = stringAt(s, i)
 	}
-	r.Raw = d.str()
+	r.Raw, i = stringAt(s, i)
+	if i < 0 {
+		return Row{}, errMalformed
+	}
+	if i < len(s) && s[i] == errNone { // the common case
+		if i+1 != len(s) {
+			return Row{}, errMalformed
+		}
+		return r, nil
+	}
+	d := &decoder{s: s[i:]}
 	r.Err = d.rowErr()
 	if d.err == nil && len(d.s) > 0 {
 		d.fail()
 	}
 	return r, d.err
+}
+
+// uvarintAt reads a uvarint at s[i:]: its value and the index after it; the
+// index is -1 (and stays so) when the data is malformed.
+func uvarintAt(s string, i int) (v, next int) {
+	if i < 0 {
+		return 0, -1
+	}
+	var x uint64
+	for shift := 0; shift < 64; shift += 7 {
+		if i >= len(s) {
+			return 0, -1
+		}
+		c := s[i]
+		i++
+		x |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			if x > 1<<40 {
+				return 0, -1
+			}
+			return int(x), i
+		}
+	}
+	return 0, -1
+}
+
+// stringAt reads a length-prefixed string at s[i:], as uvarintAt reads a number.
+func stringAt(s string, i int) (string, int) {
+	n, i := uvarintAt(s, i)
+	if i < 0 || n > len(s)-i {
+		return "", -1
+	}
+	return s[i : i+n], i + n
 }
 
 func (d *decoder) rowErr() error {
