@@ -233,7 +233,8 @@ func (p *Index) Close() error { return p.spool.Close() }
 //
 // Mapping is most of the work: batches of replayed rows are mapped by one
 // goroutine per CPU while the grouping and emit (which writes the report or
-// feeds the sync) take the mapped batches in input order.
+// feeds the sync) take the mapped batches in input order. emit is therefore
+// called on a goroutine of Emit's own, one call at a time.
 func (p *Index) Emit(ctx context.Context, emit func(*Group) error) error {
 	rd, err := p.spool.Replay()
 	if err != nil {
