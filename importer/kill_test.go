@@ -233,6 +233,41 @@ func TestKill9BetweenCreateAndActivationResumesAsCreated(t *testing.T) {
 	}
 }
 
+// A kill -9 after the creates were logged ahead but before any was sent,
+// and a customer with one of their numbers created elsewhere (with other
+// data) before the --resume: the resume does not take it for its own. It is
+// updated like any existing customer, not reported created, not activated.
+func TestResumeDoesNotAdoptACustomerCreatedElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	input := writeCustomers(t, dir, 3)
+	srv := emulator.New(emulator.Config{})
+	jdir := filepath.Join(dir, "journal")
+	hs := killedImport(t, srv, input, jdir, func(kill func(), w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/customers") {
+			return false
+		}
+		kill() // the first create never arrives
+		http.Error(w, "killed", http.StatusServiceUnavailable)
+		return true
+	})
+	if n := len(srv.State().Customers); n != 0 {
+		t.Fatalf("%d customers after the kill, want none", n)
+	}
+	if err := srv.Seed(emulator.Customer{CustomerNumber: "C00000", ContactEmail: "c00000@example.com",
+		FirstName: "Someone", LastName: "Else"}); err != nil {
+		t.Fatal(err)
+	}
+
+	report := resumeActivate(t, srv, hs, input, jdir)
+	st := srv.State().Customers
+	if st[0].CustomerNumber != "C00000" || st[0].Active || st[0].FirstName != "First 0" {
+		t.Errorf("the customer created elsewhere is %+v: want it updated from the file and not activated", st[0])
+	}
+	if got := reportStatuses(t, report); got[0] != "updated" || got[1] != "created" || got[2] != "created" {
+		t.Errorf("resumed report statuses %v, want updated, created, created", got)
+	}
+}
+
 // A create answered 409 (the customer existed, though the lookup before it
 // missed it) is recorded as such: --resume after a kill neither reports that
 // customer created nor activates it.

@@ -195,8 +195,11 @@ func (s *syncer) begin(ctx context.Context, j job) (*Plan, *Outcome) {
 	out := &Outcome{Number: plan.Number, AddrIDs: map[string]string{}}
 	// An interrupted run created it (its create is in the batch log, its
 	// completion not in the journal): it is this run's create, whatever
-	// --mode says, and a bulk one carries the row's password.
-	ours := cur != nil && s.bulkSent(g.Key)
+	// --mode says, and a bulk one carries the row's password. A create is
+	// logged before it is sent, so the log alone cannot tell it from a
+	// customer created elsewhere before the resume; the profile can: the
+	// run's own create left every mapped field as the file has it.
+	ours := cur != nil && s.bulkSent(g.Key) && len(plan.Patch) == 0
 	if out.Skip = s.excluded(cur != nil); out.Skip != "" {
 		if !ours {
 			return nil, out
