@@ -99,7 +99,9 @@ func (p *Index) index(ctx context.Context, rd sheet.Reader, m *Mapping) error {
 		ix := indexer{Index: p, m: m, others: make(map[uint64]identity), reported: make(map[[2]uint64]bool)}
 		return drain(ectx, batches, ix.note)
 	})
-	return eg.Wait()
+	err := eg.Wait()
+	p.Groups += len(p.last) // note counted the rows without a key
+	return err
 }
 
 // batched sends what next yields on out in batches, then closes out; next
@@ -181,10 +183,8 @@ func (ix *indexer) note(r sheet.Row) error {
 		return nil
 	}
 	kh := p.hash(key)
-	if _, seen := p.last[kh]; !seen {
-		p.Groups++
-	}
-	p.last[kh] = int32(r.Seq)
+	p.last[kh] = int32(r.Seq) // one map operation per row: index adds len(last) to Groups
+
 	if other == "" {
 		return nil
 	}
