@@ -239,16 +239,16 @@ func (p *pipeline) logCreates(jobs []job) {
 		return
 	}
 	var keys []string
-	for _, j := range jobs {
+	for i, j := range jobs {
 		if j.known && j.cur == nil && importAccount(j.g.Customer) == nil {
+			jobs[i].logged = true
 			keys = append(keys, j.g.Key)
 		}
 	}
-	if len(keys) == 0 || p.sy.intents.intend(keys...) != nil {
-		return
-	}
-	for i, j := range jobs {
-		jobs[i].logged = j.known && j.cur == nil && importAccount(j.g.Customer) == nil
+	if len(keys) > 0 && p.sy.intents.intend(keys...) != nil {
+		for i := range jobs {
+			jobs[i].logged = false
+		}
 	}
 }
 

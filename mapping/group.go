@@ -87,73 +87,68 @@ func (p *Index) index(ctx context.Context, rd sheet.Reader, m *Mapping) error {
 	eg, ectx := errgroup.WithContext(ctx)
 	batches := make(chan []sheet.Row, 4)
 	eg.Go(func() error {
-		return batched(ectx, batches, func() (sheet.Row, error) {
-			r, err := rd.Next()
-			if err != nil && !errors.Is(err, io.EOF) {
-				err = inputError("read", p.Input, err)
+		for {
+			rows, err := readBatch(ectx, rd)
+			if errors.Is(err, io.EOF) {
+				close(batches) // only after the last batch: closed means complete
+				return nil
 			}
-			return r, err
-		})
+			if err != nil {
+				if ectx.Err() == nil {
+					err = inputError("read", p.Input, err)
+				}
+				return err
+			}
+			select {
+			case batches <- rows:
+			case <-ectx.Done():
+				return ectx.Err()
+			}
+		}
 	})
 	eg.Go(func() error {
 		ix := indexer{Index: p, m: m, others: make(map[uint64]identity), reported: make(map[[2]uint64]bool)}
-		return drain(ectx, batches, ix.note)
+		for {
+			select {
+			case rows, ok := <-batches:
+				if !ok {
+					return nil
+				}
+				for _, r := range rows {
+					if err := ix.note(r); err != nil {
+						return err
+					}
+				}
+			case <-ectx.Done():
+				return ectx.Err()
+			}
+		}
 	})
 	err := eg.Wait()
 	p.Groups += len(p.last) // note counted the rows without a key
 	return err
 }
 
-// batched sends what next yields on out in batches, then closes out; next
-// returns io.EOF after the last item. On an error out stays open, so a closed
-// channel always means everything was sent.
-func batched[T any](ctx context.Context, out chan<- []T, next func() (T, error)) error {
-	batch := make([]T, 0, batchSize)
-	for {
-		if len(batch) == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		v, err := next()
-		if err != nil && !errors.Is(err, io.EOF) {
-			return err
-		}
-		if err == nil {
-			if batch = append(batch, v); len(batch) < batchSize {
-				continue
-			}
-		}
-		if len(batch) > 0 {
-			select {
-			case out <- batch:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			batch = make([]T, 0, batchSize)
-		}
-		if err != nil { // io.EOF
-			close(out)
-			return nil
-		}
+// readBatch reads the next batch of rows; io.EOF only when none is left.
+func readBatch(ctx context.Context, rd sheet.Reader) ([]sheet.Row, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-}
-
-// drain calls fn with every item received until in is closed.
-func drain[T any](ctx context.Context, in <-chan []T, fn func(T) error) error {
-	for {
-		select {
-		case batch, ok := <-in:
-			if !ok {
-				return nil
-			}
-			for _, v := range batch {
-				if err := fn(v); err != nil {
-					return err
-				}
-			}
-		case <-ctx.Done():
-			return ctx.Err()
+	rows := make([]sheet.Row, 0, batchSize)
+	for len(rows) < batchSize {
+		r, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
 		}
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
 	}
+	if len(rows) == 0 {
+		return nil, io.EOF
+	}
+	return rows, nil
 }
 
 // batchSize is how many rows one goroutine hands to the next at a time.
@@ -319,22 +314,12 @@ type mapJob struct {
 // replayBatch reads the next batch of rows from the spool and hands it to a
 // mapper; the returned channel will carry the mapped batch. io.EOF: no rows left.
 func (p *Index) replayBatch(ctx context.Context, rd sheet.Reader, jobs chan<- mapJob) (chan []mappedRow, error) {
-	if err := ctx.Err(); err != nil {
+	rows, err := readBatch(ctx, rd)
+	if err != nil {
+		if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+			err = fmt.Errorf("%s: %w", p.Input, err)
+		}
 		return nil, err
-	}
-	rows := make([]sheet.Row, 0, batchSize)
-	for len(rows) < batchSize {
-		r, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.Input, err)
-		}
-		rows = append(rows, r)
-	}
-	if len(rows) == 0 {
-		return nil, io.EOF
 	}
 	j := mapJob{rows: rows, out: make(chan []mappedRow, 1)}
 	select {
@@ -430,30 +415,19 @@ func (g *Group) finish(preflight []string) {
 // also in the first row, with the same value: then the merge is the first
 // row's fields and there is no conflict.
 func (g *Group) firstRowHasAll() bool {
+	if len(g.Rows) == 1 {
+		return true
+	}
 	first := g.Rows[0].Customer
-	for _, r := range g.Rows[1:] {
-		for field, v := range r.Customer {
-			have, ok := first[field]
-			if !ok {
-				return false
-			}
-			def := customerDef(g.Fields(), field)
-			if def == nil || !sameValue(def, have, v) {
+	for _, def := range g.Fields().Customer {
+		have, inFirst := first[def.Name]
+		for _, r := range g.Rows[1:] {
+			if v, ok := r.Customer[def.Name]; ok && (!inFirst || !sameValue(def, have, v)) {
 				return false
 			}
 		}
 	}
 	return true
-}
-
-// customerDef is the schema's customer field of that name, or nil.
-func customerDef(s *Schema, name string) *Field {
-	for _, f := range s.Customer {
-		if f.Name == name {
-			return f
-		}
-	}
-	return nil
 }
 
 // firstWith is the number of the first row that has the customer field.

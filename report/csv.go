@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -99,24 +98,24 @@ func newCSVSink(path string, o sheet.Options, report bool, header []string) (*cs
 	return s, nil
 }
 
-// writeRaw writes a source line exactly as read, then the appended cells.
+// writeRaw writes a source line exactly as read, then the appended cells
+// (neutralised, quoted as writeRow quotes them).
 func (s *csvSink) writeRaw(raw string, appended []string) error {
-	var tail strings.Builder
-	cw := csv.NewWriter(&tail)
-	cw.Comma = s.comma
-	cells := make([]string, len(appended))
-	for i, c := range appended {
-		cells[i] = sheet.Neutralise(c)
+	line := append(s.line[:0], raw...)
+	for _, c := range appended {
+		line = utf8.AppendRune(line, s.comma)
+		prefix := ""
+		if sheet.IsFormula(c) {
+			prefix = "'"
+		}
+		line = appendField(line, s.comma, prefix, c)
 	}
-	if err := cw.Write(cells); err != nil {
-		return err
-	}
-	cw.Flush()
-	line := raw + string(s.comma) + tail.String()
+	s.line = append(line, '\n')
+	out := string(s.line)
 	if s.cm != nil {
-		line = s.encodable(line)
+		out = s.encodable(out)
 	}
-	_, err := s.buf.WriteString(line)
+	_, err := s.buf.WriteString(out)
 	return err
 }
 

@@ -25,7 +25,6 @@ type Spool struct {
 	path    string // still to remove on Close; "" once unlinked
 	header  []string
 	rows    int
-	size    int64
 	scratch []byte
 	prefix  [binary.MaxVarintLen64]byte
 }
@@ -76,8 +75,7 @@ func (s *Spool) Replay() (Reader, error) {
 	if err != nil {
 		return nil, spoolError(err)
 	}
-	s.size = st.Size()
-	sec := io.NewSectionReader(s.f, 0, s.size)
+	sec := io.NewSectionReader(s.f, 0, st.Size())
 	return &spoolReader{in: bufio.NewReaderSize(sec, 64<<10), header: s.header, rows: s.rows}, nil
 }
 

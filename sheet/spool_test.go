@@ -125,7 +125,11 @@ func TestSpoolReportsDamage(t *testing.T) {
 	if _, err := s.Replay(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.f.Truncate(s.size - 3); err != nil {
+	st, err := s.f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.f.Truncate(st.Size() - 3); err != nil {
 		t.Fatal(err)
 	}
 	rd, err := s.Replay()
